@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building, running and testing Tether need.
+# Idempotent: it asks apt only for what is missing, and runs `apt-get update`
+# only when something is. Run as root or with sudo available.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config   # the build
+  clang libclang-rt-dev              # libFuzzer and sanitizer runtimes
+  libcmocka-dev                      # unit tests
+  libcoap3-bin                       # independent CoAP peer (coap-client-notls, coap-server-notls)
+  python3                            # integration test scripts (stdlib only)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, then
+#   1. a normal build and ctest,
+#   2. an ASan+UBSan build and ctest,
+#   3. a clang libFuzzer build, each target run for TETHER_FUZZ_SECONDS (30).
+# Warnings are errors in every build. Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${TETHER_JOBS:-2}
+fuzz_seconds=${TETHER_FUZZ_SECONDS:-30}
+
+bash scripts/deps.sh
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "normal build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+step "ASan+UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs")
+
+step "fuzz smoke (${fuzz_seconds}s per target)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTETHER_FUZZ=ON \
+  -DTETHER_SANITIZE=ON -DTETHER_TESTS=OFF -DTETHER_APPS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+for f in "$root"/tests/fuzz/fuzz_*.c; do
+  name=$(basename "$f" .c)
+  corpus="$root/tests/fuzz/corpus/${name#fuzz_}"
+  work=$(mktemp -d)
+  cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  echo "fuzzing $name"
+  # New inputs go to a scratch copy: the committed corpus only changes by hand.
+  (cd build-fuzz && "./tests/fuzz/$name" -max_total_time="$fuzz_seconds" \
+     -print_final_stats=1 "$work" 2>&1 | tail -n 3)
+  rm -rf "$work"
+done
+
+step "all tests passed"
