@@ -69,7 +69,8 @@ typedef struct tether_lwm2m_link_iter {
     const uint8_t *p, *end;
     tether_lwm2m_view root; /* "" for "/", else like "/lwm2m" */
     uint8_t has_root_entry;
-    uint16_t count;
+    size_t count;          /* entries, the root entry excluded */
+    size_t security_count; /* of those, under object 0 */
 } tether_lwm2m_link_iter;
 
 /* Validate a whole payload and position the iterator before its first

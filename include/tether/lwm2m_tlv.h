@@ -70,7 +70,7 @@ typedef struct tether_tlv_entry {
 
 /* Iterator over the entries of one level. Private fields. */
 typedef struct tether_tlv_iter {
-    const uint8_t *p, *end;
+    const uint8_t *start, *p, *end;
     int8_t parent; /* -1 top level, else the tether_tlv_type entered */
     int err;       /* sticky: the first malformation seen */
 } tether_tlv_iter;
