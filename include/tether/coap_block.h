@@ -91,6 +91,11 @@ int tether_block_szx_fit(size_t room, uint8_t max_szx, uint8_t *szx);
  *   - offset + len > max_body, or a Size1 option above max_body:
  *     TETHER_ERR_TOO_LARGE, slot freed.
  *   - M=1 requires a payload of exactly the block size; M=0 at most that.
+ *   - "Slot freed" applies to a transfer in progress. A completed transfer
+ *     keeps its slot (and body) through any refused block: only release, a
+ *     NUM 0 for its key, expiry or eviction end it. A block that contradicts
+ *     a completed body (M=1 where it ended, data past its end) is refused
+ *     with TETHER_ERR_BLOCK_INCOMPLETE.
  *
  * Slots: a slot idle (no block) for idle_timeout_ms is dead and reused. When
  * a new transfer finds no free or dead slot, it takes (evicts) the slot idle
