@@ -1241,6 +1241,93 @@ static void test_exchange_retransmission_into_full_queue_is_lost_not_fatal(void 
     assert_int_equal(r.calls, 0);
 }
 
+static void test_exchange_send_queue_keeps_order_when_space_is_reclaimed(void **state)
+{
+    tether_coap_config c = base_cfg();
+    enum { REC = TETHER_COAP_TXQ_OVERHEAD };
+    uint8_t ping[4], buf[64];
+    tether_peer p;
+    (void)state;
+    /* Room for three 4-byte records and a bit: the fourth goes in only
+     * after the drained front is reclaimed. */
+    c.max_message = 16;
+    c.txq_bytes = (uint32_t)(3 * (REC + 4) + 2);
+    restart_with(&c);
+    for (uint16_t mid = 1; mid <= 3; mid++) {
+        empty(ping, TETHER_COAP_CON, mid);
+        assert_int_equal(feed(mid == 2 ? &PB : &PA, ping, 4), 0);
+    }
+    empty(ping, TETHER_COAP_CON, 4);
+    assert_int_equal(feed(&PA, ping, 4), 0); /* queue full: this RST is dropped */
+    assert_int_equal(stats().txq_full, 1);
+    assert_int_equal(pull(&p, buf, sizeof(buf)), 4);
+    assert_int_equal(buf[3], 1);
+    for (uint16_t mid = 5; mid <= 6; mid++) { /* 5 fits after reclaiming, 6 does not */
+        empty(ping, TETHER_COAP_CON, mid);
+        assert_int_equal(feed(&PA, ping, 4), 0);
+    }
+    assert_int_equal(stats().txq_full, 2);
+    {
+        static const uint8_t want2[] = {0x70, 0, 0, 2}, want3[] = {0x70, 0, 0, 3},
+                             want5[] = {0x70, 0, 0, 5};
+        expect_bytes(&PB, want2, 4);
+        expect_bytes(&PA, want3, 4);
+        expect_bytes(&PA, want5, 4);
+    }
+    expect_nothing();
+    /* Empty again: a full-size datagram fits. */
+    assert_int_equal(stats().tx, 4);
+}
+
+static void test_exchange_reply_misuse_is_refused(void **state)
+{
+    static const uint8_t tok[] = {0x21};
+    tether_coap_builder b;
+    tether_coap_incoming bogus;
+    uint8_t in[64];
+    size_t n;
+    (void)state;
+    H.req_mode = REQ_DEFER;
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_GET, 0x2100, tok, 1, -1, NULL);
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_true(pull(NULL, in, sizeof(in)) > 0); /* the empty ACK */
+    /* A request code is not an answer. */
+    assert_int_equal(tether_coap_reply_begin(H.ctx, &b, &H.saved, TETHER_COAP_GET), TETHER_ERR_INVAL);
+    /* A builder from msg_begin is not a reply. */
+    assert_int_equal(tether_coap_msg_begin(H.ctx, &b, TETHER_COAP_CON, TETHER_COAP_GET, NULL, 0), 0);
+    assert_int_equal(tether_coap_reply_send(H.ctx, 0, &H.saved, &b), TETHER_ERR_INVAL);
+    /* A builder over someone else's buffer is refused. */
+    {
+        uint8_t other[32];
+        tether_coap_build_init(&b, other, sizeof(other), TETHER_COAP_CON, TETHER_COAP_CONTENT, 0, tok, 1);
+        assert_int_equal(tether_coap_reply_send(H.ctx, 0, &H.saved, &b), TETHER_ERR_INVAL);
+        assert_string_equal(tether_coap_errmsg(H.ctx), "builder does not belong to this context");
+    }
+    /* An incoming that is neither CON nor NON. */
+    bogus = H.saved;
+    bogus.type = TETHER_COAP_ACK;
+    assert_int_equal(tether_coap_reply_begin(H.ctx, &b, &bogus, TETHER_COAP_CONTENT), TETHER_ERR_INVAL);
+    /* Nothing went out, and the real answer still can. */
+    expect_nothing();
+    assert_int_equal(tether_coap_reply_code(H.ctx, 0, &H.saved, TETHER_COAP_CONTENT), 0);
+    assert_string_equal(tether_coap_errmsg(H.ctx), "");
+    assert_true(pull(NULL, in, sizeof(in)) > 0);
+}
+
+static void test_exchange_fini_callbacks_cannot_start_exchanges(void **state)
+{
+    rec r = {0};
+    (void)state;
+    assert_int_equal(start_get(&PA, TETHER_COAP_CON, 0, 0, &r, &r.self), 0);
+    r.action = ACT_START_NEW;
+    r.action_on_call = 1;
+    tether_coap_fini(H.ctx);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.status, TETHER_ERR_CANCELLED);
+    assert_int_equal(r.action_rc, TETHER_ERR_STATE);
+    assert_int_equal(stats().exchanges_in_flight, 0);
+}
+
 /* --- bad input ----------------------------------------------------------- */
 
 static void test_exchange_malformed_datagrams_dropped_or_rst_and_counted(void **state)
@@ -1479,6 +1566,9 @@ int main(void)
         T(test_exchange_failed_send_never_calls_back),
         T(test_exchange_send_queue_full_is_busy_without_side_effects),
         T(test_exchange_retransmission_into_full_queue_is_lost_not_fatal),
+        T(test_exchange_send_queue_keeps_order_when_space_is_reclaimed),
+        T(test_exchange_reply_misuse_is_refused),
+        T(test_exchange_fini_callbacks_cannot_start_exchanges),
         T(test_exchange_malformed_datagrams_dropped_or_rst_and_counted),
         T(test_exchange_mem_size_too_small_is_nomem),
         T(test_exchange_many_exchanges_match_through_indexes),
