@@ -57,8 +57,8 @@ typedef struct tether_udp tether_udp;
 
 /* Any sans-I/O engine, seen by the loop (STYLE.md rule 9). e is the engine
  * instance given to tether_udp_run_once(). The signatures match
- * tether_coap_recv/send/next_deadline/on_timeout with the context as void *,
- * so thin wrappers drive a tether_coap_ctx directly.
+ * tether_coap_recv/send/next_deadline/on_timeout with the context as void *:
+ * tether_udp_coap_ops (below) drives a tether_coap_ctx directly.
  *   recv:          one datagram; peer and buf borrowed. A negative return
  *                  is counted (stats.engine_rejected); a fatal one
  *                  (tether_err_is_fatal) ends run_once with that code.
@@ -77,6 +77,10 @@ typedef struct tether_engine_ops {
     tether_time (*next_deadline)(void *e);
     int (*on_timeout)(void *e, tether_time now);
 } tether_engine_ops;
+
+/* The exchange layer (tether/coap_exchange.h) as an engine: pass a
+ * tether_coap_ctx * as the engine. */
+extern const tether_engine_ops tether_udp_coap_ops;
 
 /* --- configuration and lifetime --------------------------------------- */
 
