@@ -128,7 +128,8 @@ typedef struct tether_block1_rx_config {
 void tether_block1_rx_config_default(tether_block1_rx_config *cfg);
 
 /* Bytes of memory tether_block1_rx_init() needs for slots slots of max_body
- * bytes each; 0 when slots is 0, max_body is 0 or the size overflows. */
+ * bytes each; 0 when slots is 0 or above 65535, max_body is 0 or above
+ * UINT32_MAX, or the size overflows. */
 size_t tether_block1_rx_mem_size(size_t slots, size_t max_body);
 
 /* Build a reassembly table inside mem.
@@ -193,7 +194,7 @@ typedef struct tether_block1_rx_stats {
     uint32_t in_use;    /* live slots (in progress or complete, not expired) at `now` */
     uint64_t completed; /* transfers of 2+ blocks completed */
     uint64_t evicted;   /* live transfers taken over for lack of slots */
-    uint64_t expired;   /* slots found dead when reused */
+    uint64_t expired;   /* slots freed for being idle past idle_timeout_ms */
     uint64_t rejected;  /* blocks answered with an error */
 } tether_block1_rx_stats;
 
