@@ -142,10 +142,11 @@ typedef struct tether_coap_msg {
     size_t payload_len;
 } tether_coap_msg;
 
-/* One option: number, and a view of its value. */
+/* One option: number, and a view of its value. len is 32 bits because the
+ * wire allows lengths up to 65804 (nibble 14: 269 + 0xFFFF). */
 typedef struct tether_coap_opt {
     uint16_t num;
-    uint16_t len;
+    uint32_t len;
     const uint8_t *val;
 } tether_coap_opt;
 

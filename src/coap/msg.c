@@ -125,7 +125,7 @@ int tether_coap_opt_next(tether_coap_opt_iter *it, tether_coap_opt *opt)
     }
     it->num = (uint16_t)num;
     opt->num = (uint16_t)num;
-    opt->len = (uint16_t)vlen;
+    opt->len = (uint32_t)vlen; /* at most 269 + 0xFFFF */
     opt->val = val;
     return 0;
 }

@@ -108,6 +108,52 @@ static size_t opt_count(const tether_coap_msg *m)
 
 /* --- option encoding boundaries (RFC 7252 §3.1) -------------------------- */
 
+/* Lengths 0, 12 | 13, 268 | 269, 65804: the last of each nibble form and the
+ * first of the next, with their exact header and extended bytes. */
+static void test_msg_opt_length_boundaries_exact_bytes(void **state)
+{
+    static const struct {
+        uint32_t len;
+        uint8_t head; /* delta 11 (Uri-Path) << 4 | length nibble */
+        uint8_t ext[2];
+        size_t next;
+    } cases[] = {
+        {0, 0xB0, {0}, 0},           {12, 0xBC, {0}, 0},
+        {13, 0xBD, {0x00}, 1},       {268, 0xBD, {0xFF}, 1},
+        {269, 0xBE, {0x00, 0x00}, 2}, {OPT_LEN_MAX, 0xBE, {0xFF, 0xFF}, 2},
+    };
+    static uint8_t val[OPT_LEN_MAX + 1];
+    static uint8_t buf[OPT_LEN_MAX + 64];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(val); i++)
+        val[i] = (uint8_t)(i * 7 + 1);
+    for (size_t c = 0; c < LEN(cases); c++) {
+        tether_coap_builder b;
+        tether_coap_msg m;
+        tether_coap_opt o;
+        size_t n = 0, hdr = TETHER_COAP_HEADER_SIZE + 1 + cases[c].next;
+
+        assert_int_equal(tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON,
+                                                TETHER_COAP_GET, 0x0102, NULL, 0), 0);
+        assert_int_equal(tether_coap_build_opt(&b, TETHER_COAP_OPT_URI_PATH, val, cases[c].len), 0);
+        assert_int_equal(tether_coap_build_finish(&b, &n), 0);
+        assert_int_equal(n, hdr + cases[c].len);
+        assert_int_equal(buf[4], cases[c].head);
+        assert_memory_equal(buf + 5, cases[c].ext, cases[c].next);
+        assert_memory_equal(buf + hdr, val, cases[c].len);
+
+        parse_ok(&m, buf, n);
+        assert_int_equal(opt_count(&m), 1);
+        o = nth_opt(&m, 0);
+        assert_int_equal(o.num, TETHER_COAP_OPT_URI_PATH);
+        assert_int_equal(o.len, cases[c].len);
+        assert_ptr_equal(o.val, buf + hdr);
+        assert_int_equal(m.payload_len, 0);
+        assert_roundtrip(buf, n);
+    }
+}
+
 static void test_msg_opt_length_65805_refused_by_builder(void **state)
 {
     static uint8_t val[OPT_LEN_MAX + 1];
@@ -214,6 +260,20 @@ static void test_msg_opt_length_and_delta_ext_combined(void **state)
     assert_int_equal(nth_opt(&m, 1).num, 282);
     assert_int_equal(nth_opt(&m, 1).len, 13);
     assert_roundtrip(buf, n);
+}
+
+/* 65804 on the wire as a length parses; one byte short of it is truncated. */
+static void test_msg_opt_length_max_on_wire(void **state)
+{
+    static uint8_t wire[4 + 3 + OPT_LEN_MAX];
+    tether_coap_msg m;
+    (void)state;
+
+    memset(wire, 'z', sizeof(wire));
+    memcpy(wire, ((const uint8_t[]){0x40, 0x01, 0, 1, 0xBE, 0xFF, 0xFF}), 7);
+    parse_ok(&m, wire, sizeof(wire));
+    assert_int_equal(nth_opt(&m, 0).len, OPT_LEN_MAX);
+    parse_fails(wire, sizeof(wire) - 1, TETHER_ERR_TRUNCATED_OPTION);
 }
 
 /* --- option order and repetition (RFC 7252 §3.1, §5.4.5) ----------------- */
@@ -1263,10 +1323,12 @@ static void test_msg_builder_payload_reserve_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_msg_opt_length_boundaries_exact_bytes),
         cmocka_unit_test(test_msg_opt_length_65805_refused_by_builder),
         cmocka_unit_test(test_msg_opt_delta_boundaries_exact_bytes),
         cmocka_unit_test(test_msg_opt_delta_relative_and_ext_order),
         cmocka_unit_test(test_msg_opt_length_and_delta_ext_combined),
+        cmocka_unit_test(test_msg_opt_length_max_on_wire),
         cmocka_unit_test(test_msg_builder_refuses_decreasing_option),
         cmocka_unit_test(test_msg_builder_refuses_option_after_payload),
         cmocka_unit_test(test_msg_repeated_options_build_and_parse),
