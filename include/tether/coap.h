@@ -215,12 +215,16 @@ uint32_t tether_coap_block_value(const tether_coap_block *blk);
 int tether_coap_query_find(const tether_coap_msg *msg, const char *key,
                            const uint8_t **val, size_t *len);
 
-/* Nonzero when the Uri-Path segments equal path, written "a/b/c" ("" for
- * the root, no leading slash). */
+/* Nonzero when the Uri-Path options are exactly the segments of path, split
+ * as tether_coap_build_path() splits it: "rd/5a" is "rd", "5a"; "rd/" is
+ * "rd", ""; "" and "/" are the root (no Uri-Path). path: borrowed, NUL-ended. */
 int tether_coap_path_equals(const tether_coap_msg *msg, const char *path);
 
 /* Write Uri-Path (or Location-Path, by num) segments joined with '/' into out
- * as a NUL-terminated string. Returns 0 or TETHER_ERR_NOSPACE. */
+ * as a NUL-terminated string: no leading '/', no percent-encoding, "" when
+ * there is none. Segments "rd", "" give "rd/", the inverse of
+ * tether_coap_build_path(). out: borrowed, cap bytes.
+ * Returns 0, or TETHER_ERR_NOSPACE with out "" (when cap > 0). */
 int tether_coap_path_string(const tether_coap_msg *msg, uint16_t num, char *out, size_t cap);
 
 /* --- building ------------------------------------------------------------ */
@@ -253,7 +257,10 @@ int tether_coap_build_opt_uint(tether_coap_builder *b, uint16_t num, uint32_t v)
 int tether_coap_build_opt_str(tether_coap_builder *b, uint16_t num, const char *s);
 
 /* Each '/'-separated segment of path as one option num (Uri-Path,
- * Location-Path). "" or "/" adds nothing. */
+ * Location-Path), split as RFC 7252 §6.4 splits a URI path: one leading '/'
+ * is dropped, "" or "/" adds nothing, and every other segment counts, empty
+ * ones included ("a/" is "a" then ""; "a//b" is "a", "", "b").
+ * path: borrowed, NUL-ended. Returns 0 or the sticky error. */
 int tether_coap_build_path(tether_coap_builder *b, uint16_t num, const char *path);
 
 /* Block1 / Block2 option. */

@@ -279,8 +279,13 @@ int tether_coap_path_equals(const tether_coap_msg *msg, const char *path)
 {
     tether_coap_opt_iter it;
     tether_coap_opt o;
-    const char *p = path;
+    const char *p = path; /* the next segment; NULL once all are matched */
 
+    /* Split as tether_coap_build_path() does (RFC 7252 §6.4). */
+    if (*p == '/')
+        p++;
+    if (*p == '\0')
+        p = NULL;
     tether_coap_opt_iter_init(&it, msg);
     while (tether_coap_opt_next(&it, &o) == 0) {
         size_t seg;
@@ -288,38 +293,40 @@ int tether_coap_path_equals(const tether_coap_msg *msg, const char *path)
             break;
         if (o.num != TETHER_COAP_OPT_URI_PATH)
             continue;
-        if (*p == '\0')
+        if (p == NULL)
             return 0; /* message has more segments than path */
         seg = strcspn(p, "/");
         if (seg != o.len || memcmp(p, o.val, seg) != 0)
             return 0;
-        p += seg;
-        if (*p == '/')
-            p++;
+        p = p[seg] == '/' ? p + seg + 1 : NULL;
     }
-    return *p == '\0';
+    return p == NULL;
 }
 
 int tether_coap_path_string(const tether_coap_msg *msg, uint16_t num, char *out, size_t cap)
 {
     tether_coap_opt_iter it;
     tether_coap_opt o;
-    size_t n = 0;
+    size_t n = 0, sep = 0;
 
     if (cap == 0)
         return TETHER_ERR_NOSPACE;
     tether_coap_opt_iter_init(&it, msg);
     while (tether_coap_opt_next(&it, &o) == 0) {
+        if (o.num > num)
+            break;
         if (o.num != num)
             continue;
-        if (n + (n > 0) + o.len + 1 > cap) {
+        /* Every segment but the first gets a '/', even after an empty one. */
+        if (n + sep + o.len + 1 > cap) {
             out[0] = '\0';
             return TETHER_ERR_NOSPACE;
         }
-        if (n > 0)
+        if (sep)
             out[n++] = '/';
         memcpy(out + n, o.val, o.len);
         n += o.len;
+        sep = 1;
     }
     out[n] = '\0';
     return 0;
@@ -431,18 +438,21 @@ int tether_coap_build_path(tether_coap_builder *b, uint16_t num, const char *pat
 
     if (p == NULL)
         return fail(b, TETHER_ERR_INVAL);
+    /* RFC 7252 §6.4 step 8: "" and "/" add nothing; otherwise every segment,
+     * empty ones included ("a/" is "a" then ""), is one option. */
     if (*p == '/')
         p++;
-    while (*p != '\0') {
+    if (*p == '\0')
+        return b->err;
+    for (;;) {
         size_t seg = strcspn(p, "/");
         int rc = tether_coap_build_opt(b, num, p, seg);
         if (rc != 0)
             return rc;
-        p += seg;
-        if (*p == '/')
-            p++;
+        if (p[seg] == '\0')
+            return 0;
+        p += seg + 1;
     }
-    return b->err;
 }
 
 int tether_coap_build_block(tether_coap_builder *b, uint16_t num, const tether_coap_block *blk)

@@ -486,6 +486,42 @@ static void test_msg_rfc7252_appendix_a_builds(void **state)
     }
 }
 
+/* RFC 7252 appendix B, last example: empty and odd segments survive. */
+static void test_msg_rfc7252_appendix_b_empty_segments(void **state)
+{
+    static const uint8_t want[] = {
+        0x40, 0x01, 0x00, 0x01,
+        0xB0, 0x01, '/', 0x00, 0x00, /* Uri-Path "", "/", "", "" */
+        0x42, '/', '/', 0x02, '?', '&', /* Uri-Query "//", "?&" */
+    };
+    uint8_t buf[32];
+    tether_coap_builder b;
+    tether_coap_msg m;
+    tether_coap_opt q[4];
+    size_t n = 0;
+    char path[16];
+    (void)state;
+
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_GET, 1, NULL, 0);
+    tether_coap_build_opt(&b, TETHER_COAP_OPT_URI_PATH, "", 0);
+    tether_coap_build_opt(&b, TETHER_COAP_OPT_URI_PATH, "/", 1);
+    tether_coap_build_opt(&b, TETHER_COAP_OPT_URI_PATH, "", 0);
+    tether_coap_build_opt(&b, TETHER_COAP_OPT_URI_PATH, "", 0);
+    tether_coap_build_opt_str(&b, TETHER_COAP_OPT_URI_QUERY, "//");
+    tether_coap_build_opt_str(&b, TETHER_COAP_OPT_URI_QUERY, "?&");
+    assert_int_equal(tether_coap_build_finish(&b, &n), 0);
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(buf, want, n);
+
+    parse_ok(&m, want, sizeof(want));
+    assert_int_equal(tether_coap_opt_collect(&m, TETHER_COAP_OPT_URI_QUERY, q, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(q[1].val, "?&", 2);
+    /* Segments joined with '/', not percent-encoded: "" "/" "" "" -> "////". */
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, path, sizeof(path)), 0);
+    assert_string_equal(path, "////");
+}
+
 /* --- RFC 7641 Observe, RFC 9176 Location-Path ---------------------------- */
 
 /* RFC 7641 §1.2 figure: GET 0x41011633, Token 0x4a, Observe 0 (register);
@@ -1013,6 +1049,77 @@ static void test_msg_query_find(void **state)
     assert_int_equal(len, 42);
 }
 
+static void test_msg_path_equals(void **state)
+{
+    static const uint8_t rd_abc[] = {0x40, 0x01, 0, 1, 0xB2, 'r', 'd', 0x03, 'a', 'b', 'c',
+                                     0x41, 'q'};
+    static const uint8_t trailing[] = {0x40, 0x01, 0, 1, 0xB2, 'r', 'd', 0x00};
+    static const uint8_t middle[] = {0x40, 0x01, 0, 1, 0xB1, 'a', 0x00, 0x01, 'b'};
+    static const uint8_t none[] = {0x40, 0x01, 0, 1, 0x81, 'x', 0x71, 'q'};
+    tether_coap_msg m;
+    (void)state;
+
+    parse_ok(&m, rd_abc, sizeof(rd_abc));
+    assert_true(tether_coap_path_equals(&m, "rd/abc"));
+    assert_true(tether_coap_path_equals(&m, "/rd/abc"));
+    assert_false(tether_coap_path_equals(&m, "rd"));
+    assert_false(tether_coap_path_equals(&m, "rd/ab"));
+    assert_false(tether_coap_path_equals(&m, "rd/abcd"));
+    assert_false(tether_coap_path_equals(&m, "rd/abc/d"));
+    assert_false(tether_coap_path_equals(&m, "rd/abc/"));
+    assert_false(tether_coap_path_equals(&m, "rdabc"));
+    assert_false(tether_coap_path_equals(&m, ""));
+
+    /* "/rd/" is Uri-Path "rd" and "" (RFC 7252 §6.4), not "rd". */
+    parse_ok(&m, trailing, sizeof(trailing));
+    assert_true(tether_coap_path_equals(&m, "rd/"));
+    assert_false(tether_coap_path_equals(&m, "rd"));
+    parse_ok(&m, rd_abc, sizeof(rd_abc));
+    assert_false(tether_coap_path_equals(&m, "rd/abc/"));
+
+    parse_ok(&m, middle, sizeof(middle));
+    assert_true(tether_coap_path_equals(&m, "a//b"));
+    assert_false(tether_coap_path_equals(&m, "a/b"));
+
+    /* No Uri-Path (Location-Path 8 and Uri-Query 15 do not count): root. */
+    parse_ok(&m, none, sizeof(none));
+    assert_true(tether_coap_path_equals(&m, ""));
+    assert_true(tether_coap_path_equals(&m, "/"));
+    assert_false(tether_coap_path_equals(&m, "x"));
+}
+
+static void test_msg_path_string(void **state)
+{
+    tether_coap_msg m;
+    char out[16];
+    (void)state;
+
+    parse_ok(&m, repeated_wire, sizeof(repeated_wire));
+    /* "rd/abc" is 6 characters: 7 bytes fit, 6 do not. */
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, 7), 0);
+    assert_string_equal(out, "rd/abc");
+    memset(out, 'Z', sizeof(out));
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, 6),
+                     TETHER_ERR_NOSPACE);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(out[6], 'Z');
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, 0),
+                     TETHER_ERR_NOSPACE);
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, 1),
+                     TETHER_ERR_NOSPACE);
+    /* No such option: the empty string, which fits in 1 byte. */
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_LOCATION_PATH, out, 1), 0);
+    assert_string_equal(out, "");
+
+    /* A leading empty segment still gets its separator: "", "a" is "/a". */
+    static const uint8_t lead[] = {0x40, 0x01, 0, 1, 0xB0, 0x01, 'a'};
+    parse_ok(&m, lead, sizeof(lead));
+    assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, sizeof(out)), 0);
+    assert_string_equal(out, "/a");
+    assert_true(tether_coap_path_equals(&m, "/a") == 0); /* leading '/' is stripped */
+    assert_true(tether_coap_path_equals(&m, "//a"));
+}
+
 static void test_msg_collect(void **state)
 {
     tether_coap_msg m;
@@ -1320,6 +1427,40 @@ static void test_msg_builder_payload_reserve_commit(void **state)
     assert_int_equal(tether_coap_build_payload_commit(&b, 1), TETHER_ERR_NOSPACE);
 }
 
+/* build_path splits like RFC 7252 §6.4: "" and "/" add nothing, a trailing
+ * '/' is an empty last segment, and the three readers agree with it. */
+static void test_msg_builder_path_segments(void **state)
+{
+    static const struct {
+        const char *path;
+        size_t nseg;
+        const char *str; /* what path_string gives back */
+    } cases[] = {
+        {"", 0, ""},          {"/", 0, ""},           {"rd", 1, "rd"},
+        {"/rd", 1, "rd"},     {"rd/", 2, "rd/"},      {"rd/5a3f", 2, "rd/5a3f"},
+        {"3/0/1", 3, "3/0/1"}, {"a//b", 3, "a//b"},   {"//", 2, "/"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < LEN(cases); i++) {
+        uint8_t buf[32];
+        tether_coap_builder b;
+        tether_coap_msg m;
+        size_t n = 0;
+        char out[16];
+
+        tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_GET, 1, NULL, 0);
+        assert_int_equal(tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, cases[i].path), 0);
+        assert_int_equal(tether_coap_build_finish(&b, &n), 0);
+        parse_ok(&m, buf, n);
+        print_message("path \"%s\"\n", cases[i].path);
+        assert_int_equal(opt_count(&m), cases[i].nseg);
+        assert_true(tether_coap_path_equals(&m, cases[i].path));
+        assert_int_equal(tether_coap_path_string(&m, TETHER_COAP_OPT_URI_PATH, out, sizeof(out)), 0);
+        assert_string_equal(out, cases[i].str);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1335,6 +1476,7 @@ int main(void)
         cmocka_unit_test(test_msg_rfc7252_appendix_a_sizes),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_parses),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_builds),
+        cmocka_unit_test(test_msg_rfc7252_appendix_b_empty_segments),
         cmocka_unit_test(test_msg_rfc7641_observe_exchange),
         cmocka_unit_test(test_msg_rd_register_and_location_path),
         cmocka_unit_test(test_msg_block_values_encode_and_decode),
@@ -1351,6 +1493,8 @@ int main(void)
         cmocka_unit_test(test_msg_malformed_option_number_past_65535),
         cmocka_unit_test(test_msg_error_codes_distinct),
         cmocka_unit_test(test_msg_query_find),
+        cmocka_unit_test(test_msg_path_equals),
+        cmocka_unit_test(test_msg_path_string),
         cmocka_unit_test(test_msg_collect),
         cmocka_unit_test(test_msg_uint_decode),
         cmocka_unit_test(test_msg_uint_options_ranges),
@@ -1360,6 +1504,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_sticky_first_error),
         cmocka_unit_test(test_msg_builder_nospace_at_every_stage),
         cmocka_unit_test(test_msg_builder_payload_reserve_commit),
+        cmocka_unit_test(test_msg_builder_path_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
