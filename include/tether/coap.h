@@ -267,7 +267,8 @@ int tether_coap_build_path(tether_coap_builder *b, uint16_t num, const char *pat
 int tether_coap_build_block(tether_coap_builder *b, uint16_t num, const tether_coap_block *blk);
 
 /* Append payload (marker added on the first non-empty call). After a
- * payload no option may follow (TETHER_ERR_OPTION_ORDER). n == 0 adds nothing. */
+ * payload no option may follow (TETHER_ERR_OPTION_ORDER). n == 0 adds nothing.
+ * p: copied, n bytes; NULL only when n == 0, else TETHER_ERR_INVAL. */
 int tether_coap_build_payload(tether_coap_builder *b, const void *p, size_t n);
 
 /* Zero-copy payload: *dst gets where the next payload byte goes and *avail

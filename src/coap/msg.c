@@ -504,6 +504,8 @@ int tether_coap_build_payload(tether_coap_builder *b, const void *p, size_t n)
 
     if (n == 0)
         return b->err;
+    if (p == NULL)
+        return fail(b, TETHER_ERR_INVAL);
     rc = tether_coap_build_payload_reserve(b, &dst, &avail);
     if (rc != 0)
         return rc;

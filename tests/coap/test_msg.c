@@ -1427,6 +1427,18 @@ static void test_msg_builder_payload_reserve_commit(void **state)
     assert_int_equal(tether_coap_build_payload_commit(&b, 1), TETHER_ERR_NOSPACE);
 }
 
+static void test_msg_builder_refuses_null_payload(void **state)
+{
+    uint8_t buf[16];
+    tether_coap_builder b;
+    (void)state;
+
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_POST, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_payload(&b, NULL, 0), 0);
+    assert_int_equal(tether_coap_build_payload(&b, NULL, 3), TETHER_ERR_INVAL);
+    assert_int_equal(tether_coap_build_opt(&b, 11, NULL, 2), TETHER_ERR_INVAL);
+}
+
 /* build_path splits like RFC 7252 §6.4: "" and "/" add nothing, a trailing
  * '/' is an empty last segment, and the three readers agree with it. */
 static void test_msg_builder_path_segments(void **state)
@@ -1504,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_sticky_first_error),
         cmocka_unit_test(test_msg_builder_nospace_at_every_stage),
         cmocka_unit_test(test_msg_builder_payload_reserve_commit),
+        cmocka_unit_test(test_msg_builder_refuses_null_payload),
         cmocka_unit_test(test_msg_builder_path_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
