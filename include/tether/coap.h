@@ -241,7 +241,11 @@ typedef struct tether_coap_builder {
 } tether_coap_builder;
 
 /* Start a message. buf: kept until finish; cap bytes. token: copied, tkl <= 8.
- * Returns 0, TETHER_ERR_INVAL (tkl > 8) or TETHER_ERR_NOSPACE. */
+ * An Empty message (code 0.00: ACK, RST, ping) is the header alone (RFC 7252
+ * §4.1): it takes no token, and options or payload added to it fail with
+ * TETHER_ERR_INVAL, so the builder never makes what the parser refuses.
+ * Returns 0, TETHER_ERR_INVAL (tkl > 8, type > 3, token NULL with tkl > 0,
+ * Empty with a token) or TETHER_ERR_NOSPACE. */
 int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uint8_t type,
                            uint8_t code, uint16_t mid, const uint8_t *token, uint8_t tkl);
 

@@ -347,7 +347,8 @@ int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uin
     memset(b, 0, sizeof(*b));
     b->buf = buf;
     b->cap = cap;
-    if (tkl > TETHER_COAP_MAX_TOKEN || type > 3 || (tkl > 0 && token == NULL))
+    if (tkl > TETHER_COAP_MAX_TOKEN || type > 3 || (tkl > 0 && token == NULL) ||
+        (code == TETHER_COAP_EMPTY && tkl > 0))
         return fail(b, TETHER_ERR_INVAL);
     if (buf == NULL || cap < (size_t)TETHER_COAP_HEADER_SIZE + tkl)
         return fail(b, TETHER_ERR_NOSPACE);
@@ -359,6 +360,13 @@ int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uin
         memcpy(buf + TETHER_COAP_HEADER_SIZE, token, tkl);
     b->len = TETHER_COAP_HEADER_SIZE + (size_t)tkl;
     return 0;
+}
+
+/* RFC 7252 §4.1: an Empty message is the header alone. The parser refuses
+ * anything more, so the builder never makes it. Valid once init succeeded. */
+static int is_empty_msg(const tether_coap_builder *b)
+{
+    return b->buf[1] == TETHER_COAP_EMPTY;
 }
 
 /* The nibble for a delta or length, and the extended bytes it needs. */
@@ -397,7 +405,7 @@ int tether_coap_build_opt(tether_coap_builder *b, uint16_t num, const void *val,
         return b->err;
     if (b->has_payload || num < b->last_opt)
         return fail(b, TETHER_ERR_OPTION_ORDER);
-    if (len > 65804 || (len > 0 && val == NULL))
+    if (len > 65804 || (len > 0 && val == NULL) || is_empty_msg(b))
         return fail(b, TETHER_ERR_INVAL);
     delta = (uint32_t)num - b->last_opt;
     dn = nibble(delta, &dext);
@@ -468,6 +476,8 @@ int tether_coap_build_payload_reserve(tether_coap_builder *b, uint8_t **dst, siz
 
     if (b->err)
         return b->err;
+    if (is_empty_msg(b))
+        return fail(b, TETHER_ERR_INVAL);
     if (b->cap - b->len < marker) {
         *dst = NULL;
         *avail = 0;
@@ -486,6 +496,8 @@ int tether_coap_build_payload_commit(tether_coap_builder *b, size_t n)
         return b->err;
     if (n == 0)
         return 0;
+    if (is_empty_msg(b))
+        return fail(b, TETHER_ERR_INVAL);
     marker = b->has_payload ? 0 : 1;
     if (b->cap - b->len < marker + n)
         return fail(b, TETHER_ERR_NOSPACE);

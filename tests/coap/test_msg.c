@@ -1293,6 +1293,31 @@ static void test_msg_builder_init_refusals(void **state)
     assert_int_equal(n, 12);
 }
 
+/* The builder never emits what the parser refuses: an Empty message is the
+ * header alone (RFC 7252 §4.1). */
+static void test_msg_builder_empty_message_is_header_only(void **state)
+{
+    uint8_t buf[16];
+    const uint8_t tok = 1;
+    tether_coap_builder b;
+    size_t n = 0;
+    (void)state;
+
+    assert_int_equal(tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_ACK,
+                                            TETHER_COAP_EMPTY, 0x7d38, NULL, 0), 0);
+    assert_int_equal(tether_coap_build_finish(&b, &n), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, f20_ack, 4);
+
+    assert_int_equal(tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_RST,
+                                            TETHER_COAP_EMPTY, 1, &tok, 1), TETHER_ERR_INVAL);
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_RST, TETHER_COAP_EMPTY, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_opt(&b, 11, "a", 1), TETHER_ERR_INVAL);
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_RST, TETHER_COAP_EMPTY, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_payload(&b, "a", 1), TETHER_ERR_INVAL);
+    assert_int_equal(tether_coap_build_finish(&b, &n), TETHER_ERR_INVAL);
+}
+
 /* The first error is the one reported, whatever follows. */
 static void test_msg_builder_sticky_first_error(void **state)
 {
@@ -1513,6 +1538,7 @@ int main(void)
         cmocka_unit_test(test_msg_code_str),
         cmocka_unit_test(test_msg_builder_uint_fewest_bytes),
         cmocka_unit_test(test_msg_builder_init_refusals),
+        cmocka_unit_test(test_msg_builder_empty_message_is_header_only),
         cmocka_unit_test(test_msg_builder_sticky_first_error),
         cmocka_unit_test(test_msg_builder_nospace_at_every_stage),
         cmocka_unit_test(test_msg_builder_payload_reserve_commit),
