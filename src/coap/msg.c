@@ -106,7 +106,8 @@ int tether_coap_parse(tether_coap_msg *msg, const uint8_t *buf, size_t len)
 void tether_coap_opt_iter_init(tether_coap_opt_iter *it, const tether_coap_msg *msg)
 {
     it->p = msg->opts;
-    it->end = msg->opts + msg->opts_len;
+    /* A message that was never parsed has opts NULL: NULL + 0 is undefined. */
+    it->end = msg->opts != NULL ? msg->opts + msg->opts_len : NULL;
     it->num = 0;
 }
 

@@ -360,6 +360,20 @@ static void test_msg_repeated_options_build_and_parse(void **state)
     assert_roundtrip(repeated_wire, sizeof(repeated_wire));
 }
 
+/* An iterator over a zeroed message (no parse) ends at once. */
+static void test_msg_iter_over_empty_msg_ends(void **state)
+{
+    tether_coap_msg m;
+    tether_coap_opt_iter it;
+    tether_coap_opt o;
+    (void)state;
+
+    memset(&m, 0, sizeof(m));
+    tether_coap_opt_iter_init(&it, &m);
+    assert_int_equal(tether_coap_opt_next(&it, &o), TETHER_ERR_NOT_FOUND);
+    assert_int_equal(tether_coap_opt_find(&m, 11, &o), TETHER_ERR_NOT_FOUND);
+}
+
 /* --- RFC 7252 appendix A, figures 16..23 --------------------------------- */
 /* Bytes written from the figures' header, token, option and payload fields
  * (the RFC draws figures 16 and 17 bit by bit; 18..23 give the fields). */
@@ -1510,6 +1524,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_refuses_decreasing_option),
         cmocka_unit_test(test_msg_builder_refuses_option_after_payload),
         cmocka_unit_test(test_msg_repeated_options_build_and_parse),
+        cmocka_unit_test(test_msg_iter_over_empty_msg_ends),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_sizes),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_parses),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_builds),
