@@ -374,6 +374,26 @@ static void test_msg_iter_over_empty_msg_ends(void **state)
     assert_int_equal(tether_coap_opt_find(&m, 11, &o), TETHER_ERR_NOT_FOUND);
 }
 
+/* The iterator trusts what parse validated; a view forged by hand that does
+ * not decode ends the iteration instead of running past it. */
+static void test_msg_iter_stops_on_forged_view(void **state)
+{
+    static const uint8_t bad[] = {0xB1, 'a', 0xF0, 0x00};
+    tether_coap_msg m;
+    tether_coap_opt_iter it;
+    tether_coap_opt o;
+    (void)state;
+
+    memset(&m, 0, sizeof(m));
+    m.opts = bad;
+    m.opts_len = sizeof(bad);
+    tether_coap_opt_iter_init(&it, &m);
+    assert_int_equal(tether_coap_opt_next(&it, &o), 0);
+    assert_int_equal(o.num, 11);
+    assert_int_equal(tether_coap_opt_next(&it, &o), TETHER_ERR_NOT_FOUND);
+    assert_int_equal(tether_coap_opt_next(&it, &o), TETHER_ERR_NOT_FOUND);
+}
+
 /* --- RFC 7252 appendix A, figures 16..23 --------------------------------- */
 /* Bytes written from the figures' header, token, option and payload fields
  * (the RFC draws figures 16 and 17 bit by bit; 18..23 give the fields). */
@@ -1059,6 +1079,8 @@ static void test_msg_query_find(void **state)
     assert_int_equal(tether_coap_query_find(&m, "rd", &v, &len), TETHER_ERR_NOT_FOUND);
     assert_int_equal(tether_coap_query_find(&m, "Q", &v, &len), TETHER_ERR_NOT_FOUND);
     assert_int_equal(tether_coap_query_find(&m, "node1", &v, &len), TETHER_ERR_NOT_FOUND);
+    parse_ok(&m, f16_req, sizeof(f16_req)); /* no Uri-Query at all */
+    assert_int_equal(tether_coap_query_find(&m, "ep", &v, &len), TETHER_ERR_NOT_FOUND);
     assert_string_equal((const char *)v, "untouched");
     assert_int_equal(len, 42);
 }
@@ -1079,6 +1101,7 @@ static void test_msg_path_equals(void **state)
     assert_false(tether_coap_path_equals(&m, "rd"));
     assert_false(tether_coap_path_equals(&m, "rd/ab"));
     assert_false(tether_coap_path_equals(&m, "rd/abcd"));
+    assert_false(tether_coap_path_equals(&m, "rd/abd")); /* same length, other bytes */
     assert_false(tether_coap_path_equals(&m, "rd/abc/d"));
     assert_false(tether_coap_path_equals(&m, "rd/abc/"));
     assert_false(tether_coap_path_equals(&m, "rdabc"));
@@ -1330,6 +1353,8 @@ static void test_msg_builder_empty_message_is_header_only(void **state)
     tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_RST, TETHER_COAP_EMPTY, 1, NULL, 0);
     assert_int_equal(tether_coap_build_payload(&b, "a", 1), TETHER_ERR_INVAL);
     assert_int_equal(tether_coap_build_finish(&b, &n), TETHER_ERR_INVAL);
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_EMPTY, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_payload_commit(&b, 1), TETHER_ERR_INVAL);
 }
 
 /* The first error is the one reported, whatever follows. */
@@ -1466,16 +1491,27 @@ static void test_msg_builder_payload_reserve_commit(void **state)
     assert_int_equal(tether_coap_build_payload_commit(&b, 1), TETHER_ERR_NOSPACE);
 }
 
-static void test_msg_builder_refuses_null_payload(void **state)
+static void test_msg_builder_null_arguments(void **state)
 {
     uint8_t buf[16];
     tether_coap_builder b;
+    size_t n = 0;
     (void)state;
 
     tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_POST, 1, NULL, 0);
     assert_int_equal(tether_coap_build_payload(&b, NULL, 0), 0);
     assert_int_equal(tether_coap_build_payload(&b, NULL, 3), TETHER_ERR_INVAL);
     assert_int_equal(tether_coap_build_opt(&b, 11, NULL, 2), TETHER_ERR_INVAL);
+
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_POST, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_path(&b, 11, NULL), TETHER_ERR_INVAL);
+
+    /* A NULL string is an empty option value. */
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_POST, 1, NULL, 0);
+    assert_int_equal(tether_coap_build_opt_str(&b, TETHER_COAP_OPT_IF_NONE_MATCH, NULL), 0);
+    assert_int_equal(tether_coap_build_finish(&b, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(buf[4], 0x50);
 }
 
 /* build_path splits like RFC 7252 §6.4: "" and "/" add nothing, a trailing
@@ -1525,6 +1561,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_refuses_option_after_payload),
         cmocka_unit_test(test_msg_repeated_options_build_and_parse),
         cmocka_unit_test(test_msg_iter_over_empty_msg_ends),
+        cmocka_unit_test(test_msg_iter_stops_on_forged_view),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_sizes),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_parses),
         cmocka_unit_test(test_msg_rfc7252_appendix_a_builds),
@@ -1557,7 +1594,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_sticky_first_error),
         cmocka_unit_test(test_msg_builder_nospace_at_every_stage),
         cmocka_unit_test(test_msg_builder_payload_reserve_commit),
-        cmocka_unit_test(test_msg_builder_refuses_null_payload),
+        cmocka_unit_test(test_msg_builder_null_arguments),
         cmocka_unit_test(test_msg_builder_path_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
