@@ -168,8 +168,9 @@ typedef struct tether_coap_block {
 
 /* Parse one datagram.
  * msg: out, untouched on error. buf: kept by the views in *msg; len bytes.
- * Returns 0, or one of TETHER_ERR_MALFORMED (shorter than a header, an Empty
- * message with more than a header, option number past 65535),
+ * Returns 0, or one of TETHER_ERR_MALFORMED (shorter than a header or buf
+ * NULL, token longer than the bytes left, an Empty message with more than a
+ * header, option number past 65535),
  * TETHER_ERR_BAD_VERSION, TETHER_ERR_BAD_TOKEN_LEN, TETHER_ERR_BAD_OPTION_NIBBLE,
  * TETHER_ERR_TRUNCATED_OPTION, TETHER_ERR_EMPTY_PAYLOAD.
  * Reads only buf[0..len). */
