@@ -435,7 +435,10 @@ static void test_block_block1_retransmitted_block_idempotent(void **state)
      * past its end) is refused; the body the caller holds stays intact. */
     {
         wire w2;
-        block1_put(&w2, "a", 2, 1, 0, body + 32, 16);
+        uint8_t longer[16]; /* the last 7 bytes of body, then 9 more */
+        memcpy(longer, body + 32, 7);
+        memset(longer + 7, 0xEE, sizeof(longer) - 7);
+        block1_put(&w2, "a", 2, 1, 0, longer, sizeof(longer));
         assert_int_equal(tether_block1_rx_feed(t.rx, 5, &peer, &w2.msg, &again),
                          TETHER_ERR_BLOCK_INCOMPLETE);
         block1_put(&w2, "a", 4, 0, 0, body, 1);
