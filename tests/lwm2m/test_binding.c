@@ -68,8 +68,8 @@ static void test_R17_binding_reads_only_len_bytes(void **state)
 
 static void test_binding_1_1_letters(void **state)
 {
-    static const char *ok11[] = {"U", "T", "S", "N", "UT", "TU", "UTSN", "NSTU", "US"};
-    static const char *bad11[] = {"", "UQ", "Q", "UU", "UTU", "M", "H", "UM", "u", "X", "U S"};
+    static const char *ok11[] = {"U", "T", "S", "N", "UT", "TU", "UTSN", "NSTU", "US", "M", "H", "UMHTSN"};
+    static const char *bad11[] = {"", "UQ", "Q", "UU", "UTU", "MM", "HUH", "UMU", "u", "X", "U S"};
     static const char *ok12[] = {"M", "H", "UMHTSN", "HM"};
     static const char *bad12[] = {"UQ", "MM", "UMHTSNU", "Q"};
     uint8_t f;
