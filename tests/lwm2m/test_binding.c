@@ -106,6 +106,9 @@ static void test_binding_format(void **state)
                                                  TETHER_LWM2M_V1_1, out, sizeof(out)),
                      TETHER_ERR_INVAL);
     assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_1, out,
+                                                 sizeof(out)), 0);
+    assert_string_equal(out, "M");
+    assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_0, out,
                                                  sizeof(out)), TETHER_ERR_INVAL);
     assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_Q, TETHER_LWM2M_V1_0, out,
                                                  sizeof(out)), TETHER_ERR_INVAL);
