@@ -101,7 +101,7 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
 {
     size_t n;
 
-    if (cfg == NULL || cfg->endpoint == NULL || client_cfg_rand(cfg) == NULL)
+    if (cfg == NULL || cfg->endpoint == NULL || cfg->rand == NULL)
         return TETHER_ERR_INVAL;
     n = strlen(cfg->endpoint);
     if (n == 0 || n > TETHER_CLIENT_MAX_ENDPOINT)
@@ -123,7 +123,7 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
     if (cfg->retry_initial_s == 0 || cfg->retry_max_s < cfg->retry_initial_s)
         return TETHER_ERR_INVAL;
     *coap = cfg->coap;
-    client_coap_set_rand(coap, client_cfg_rand(cfg));
+    coap->rand = cfg->rand;
     coap->rand_user = cfg->rand_user;
     coap->log = cfg->log;
     coap->log_user = cfg->log_user;
@@ -189,7 +189,7 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     memset(c, 0, sizeof(*c));
     c->on_event = on_event;
     c->user = user;
-    c->rand_fn = client_cfg_rand(cfg);
+    c->rand_fn = cfg->rand;
     c->rand_user = cfg->rand_user;
     c->log = cfg->log;
     c->log_user = cfg->log_user;

@@ -20,18 +20,6 @@
 
 #define CLIENT_LOG_MODULE "client"
 
-/* tether_poison.h poisons the identifier `rand`, even as a struct member, so
- * the config's member is only named here, before the poison is included. */
-static inline tether_rand_fn client_cfg_rand(const tether_client_config *cfg)
-{
-    return cfg->rand;
-}
-
-static inline void client_coap_set_rand(tether_coap_config *coap, tether_rand_fn fn)
-{
-    coap->rand = fn;
-}
-
 /* Largest Short Server ID (LwM2M 1.0 appendix D.1: 1..65535). */
 #define CLIENT_SSID_MAX 65535
 /* Lifetime range we accept for /1/x/1. The spec gives none. 0 would lapse
