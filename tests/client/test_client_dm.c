@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Device management on the client (src/client/dm.c) over an application
  * object with every kind of resource, the Device object, and the Security
- * object that no management server may reach (R18). */
+ * object that no management server may reach (R18). Not named test_dm.c:
+ * tests/server/test_dm.c already names that CMake target. */
 #include "client/client_harness.h"
 
 /* --- an application object: /32769 "thing" ---------------------------------------- */
