@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OMA-TLV (LwM2M 1.0 §6.4.3) decoding and encoding over caller buffers.
+ * The decoder reads one header at a time, bounded by its level's end, so a
+ * lying length can never take it outside the value it is nested in. The
+ * encoder reserves the largest header for a nested entry and, when the
+ * entry is closed, writes the real (shortest) header and slides the value
+ * down over the unused bytes: one memmove per nested entry buys headers
+ * that match what every other implementation writes. */
+#include "tether/lwm2m_tlv.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "tether_poison.h"
+
+/* --- decoding ------------------------------------------------------------ */
+
+void tether_tlv_iter_init(tether_tlv_iter *it, const uint8_t *buf, size_t len)
+{
+    memset(it, 0, sizeof(*it));
+    it->p = it->start = buf;
+    it->end = buf != NULL ? buf + len : buf;
+    it->parent = -1;
+}
+
+int tether_tlv_iter_enter(tether_tlv_iter *child, const tether_tlv_entry *e)
+{
+    if (child == NULL || e == NULL ||
+        (e->type != TETHER_TLV_OBJECT_INSTANCE && e->type != TETHER_TLV_MULTIPLE_RESOURCE) ||
+        (e->val == NULL && e->len > 0))
+        return TETHER_ERR_INVAL;
+    tether_tlv_iter_init(child, e->val, e->len);
+    child->parent = (int8_t)e->type;
+    return 0;
+}
+
+static int allowed_in(int parent, int type)
+{
+    switch (parent) {
+    case -1:
+        return 1;
+    case TETHER_TLV_OBJECT_INSTANCE:
+        return type == TETHER_TLV_RESOURCE || type == TETHER_TLV_MULTIPLE_RESOURCE;
+    case TETHER_TLV_MULTIPLE_RESOURCE:
+        return type == TETHER_TLV_RESOURCE_INSTANCE;
+    default:
+        return 0;
+    }
+}
+
+/* Read one header at p (bounded by end) into e; returns the byte after the
+ * value, or NULL when malformed. */
+static const uint8_t *read_entry(const uint8_t *p, const uint8_t *end, int parent,
+                                 tether_tlv_entry *e)
+{
+    uint8_t t;
+    size_t idw, lenw, vlen;
+    uint32_t id;
+
+    if (p >= end)
+        return NULL;
+    t = *p++;
+    idw = (t & 0x20) ? 2 : 1;
+    lenw = (size_t)(t >> 3) & 3;
+    if ((size_t)(end - p) < idw + lenw)
+        return NULL;
+    id = idw == 2 ? (uint32_t)p[0] << 8 | p[1] : p[0];
+    p += idw;
+    if (id == TETHER_LWM2M_ID_RESERVED)
+        return NULL;
+    if (lenw == 0) {
+        vlen = t & 7;
+    } else {
+        vlen = 0;
+        for (size_t i = 0; i < lenw; i++)
+            vlen = vlen << 8 | p[i];
+        p += lenw;
+    }
+    if ((size_t)(end - p) < vlen)
+        return NULL;
+    e->type = (uint8_t)(t >> 6);
+    if (!allowed_in(parent, e->type))
+        return NULL;
+    e->id = (uint16_t)id;
+    e->val = p;
+    e->len = vlen;
+    return p + vlen;
+}
+
+int tether_tlv_next(tether_tlv_iter *it, tether_tlv_entry *e)
+{
+    tether_tlv_entry tmp;
+    const uint8_t *next;
+
+    if (it == NULL || e == NULL)
+        return TETHER_ERR_INVAL;
+    if (it->err)
+        return it->err;
+    if (it->p == NULL || it->p >= it->end)
+        return TETHER_ERR_NOT_FOUND;
+    next = read_entry(it->p, it->end, it->parent, &tmp);
+    if (next == NULL) {
+        it->err = TETHER_ERR_MALFORMED;
+        return it->err;
+    }
+    it->p = next;
+    *e = tmp;
+    return 0;
+}
+
+int tether_tlv_validate(const uint8_t *buf, size_t len)
+{
+    tether_tlv_iter lv[3];
+    tether_tlv_entry e;
+    int depth = 0;
+
+    if (buf == NULL && len > 0)
+        return TETHER_ERR_MALFORMED;
+    tether_tlv_iter_init(&lv[0], buf, len);
+    for (;;) {
+        int rc = tether_tlv_next(&lv[depth], &e);
+        if (rc == TETHER_ERR_NOT_FOUND) {
+            if (depth == 0)
+                return 0;
+            depth--;
+            continue;
+        }
+        if (rc != 0)
+            return TETHER_ERR_MALFORMED;
+        if (e.type == TETHER_TLV_OBJECT_INSTANCE || e.type == TETHER_TLV_MULTIPLE_RESOURCE) {
+            /* allowed_in() bounds the depth at three levels. */
+            if (depth == 2)
+                return TETHER_ERR_MALFORMED;
+            tether_tlv_iter_enter(&lv[depth + 1], &e);
+            depth++;
+        }
+    }
+}
+
+int tether_tlv_find(const tether_tlv_iter *it, int type, uint16_t id, tether_tlv_entry *e)
+{
+    tether_tlv_iter scan;
+    tether_tlv_entry cur;
+    int rc;
+
+    if (it == NULL || e == NULL)
+        return TETHER_ERR_INVAL;
+    scan = *it;
+    scan.p = it->start;
+    scan.err = 0;
+    while ((rc = tether_tlv_next(&scan, &cur)) == 0) {
+        if (cur.type == type && cur.id == id) {
+            *e = cur;
+            return 0;
+        }
+    }
+    return rc;
+}
+
+int tether_tlv_decode_int(const uint8_t *val, size_t len, int64_t *out)
+{
+    uint64_t u = 0;
+
+    if (val == NULL || out == NULL || (len != 1 && len != 2 && len != 4 && len != 8))
+        return TETHER_ERR_MALFORMED;
+    for (size_t i = 0; i < len; i++)
+        u = u << 8 | val[i];
+    /* Sign-extend from the top bit of the first byte. */
+    if (len < 8 && (val[0] & 0x80))
+        u |= ~(uint64_t)0 << (len * 8);
+    *out = (int64_t)u;
+    return 0;
+}
+
+int tether_tlv_decode_uint(const uint8_t *val, size_t len, uint64_t *out)
+{
+    uint64_t u = 0;
+
+    if (val == NULL || out == NULL || (len != 1 && len != 2 && len != 4 && len != 8))
+        return TETHER_ERR_MALFORMED;
+    for (size_t i = 0; i < len; i++)
+        u = u << 8 | val[i];
+    *out = u;
+    return 0;
+}
+
+int tether_tlv_decode_float(const uint8_t *val, size_t len, double *out)
+{
+    if (val == NULL || out == NULL)
+        return TETHER_ERR_MALFORMED;
+    if (len == 4) {
+        uint32_t u = (uint32_t)val[0] << 24 | (uint32_t)val[1] << 16 | (uint32_t)val[2] << 8 | val[3];
+        float f;
+        memcpy(&f, &u, sizeof(f));
+        *out = (double)f;
+        return 0;
+    }
+    if (len == 8) {
+        uint64_t u = 0;
+        double d;
+        for (size_t i = 0; i < 8; i++)
+            u = u << 8 | val[i];
+        memcpy(&d, &u, sizeof(d));
+        *out = d;
+        return 0;
+    }
+    return TETHER_ERR_MALFORMED;
+}
+
+int tether_tlv_decode_bool(const uint8_t *val, size_t len, uint8_t *out)
+{
+    if (val == NULL || out == NULL || len != 1 || val[0] > 1)
+        return TETHER_ERR_MALFORMED;
+    *out = val[0];
+    return 0;
+}
+
+int tether_tlv_decode_objlnk(const uint8_t *val, size_t len, tether_lwm2m_objlnk *out)
+{
+    if (val == NULL || out == NULL || len != 4)
+        return TETHER_ERR_MALFORMED;
+    out->obj = (uint16_t)(val[0] << 8 | val[1]);
+    out->inst = (uint16_t)(val[2] << 8 | val[3]);
+    return 0;
+}
+
+int tether_tlv_decode_value(const tether_tlv_entry *e, int type, tether_lwm2m_value *out)
+{
+    tether_lwm2m_value v;
+    int rc = 0;
+
+    if (e == NULL || out == NULL ||
+        (e->type != TETHER_TLV_RESOURCE && e->type != TETHER_TLV_RESOURCE_INSTANCE) ||
+        (e->val == NULL && e->len > 0))
+        return TETHER_ERR_INVAL;
+    memset(&v, 0, sizeof(v));
+    v.type = (uint8_t)type;
+    switch ((tether_lwm2m_type)type) {
+    case TETHER_LWM2M_STRING:
+    case TETHER_LWM2M_OPAQUE:
+        v.bytes.ptr = e->val;
+        v.bytes.len = e->len;
+        break;
+    case TETHER_LWM2M_INTEGER:
+    case TETHER_LWM2M_TIME:
+        rc = tether_tlv_decode_int(e->val, e->len, &v.i);
+        break;
+    case TETHER_LWM2M_UNSIGNED:
+        rc = tether_tlv_decode_uint(e->val, e->len, &v.u);
+        break;
+    case TETHER_LWM2M_FLOAT:
+        rc = tether_tlv_decode_float(e->val, e->len, &v.f);
+        break;
+    case TETHER_LWM2M_BOOLEAN:
+        rc = tether_tlv_decode_bool(e->val, e->len, &v.b);
+        break;
+    case TETHER_LWM2M_OBJLNK:
+        rc = tether_tlv_decode_objlnk(e->val, e->len, &v.lnk);
+        break;
+    case TETHER_LWM2M_NONE:
+    default:
+        return TETHER_ERR_INVAL;
+    }
+    if (rc != 0)
+        return rc;
+    *out = v;
+    return 0;
+}
+
+/* --- encoding ------------------------------------------------------------ */
+
+static int wfail(tether_tlv_writer *w, int err)
+{
+    if (w->err == 0)
+        w->err = err;
+    return w->err;
+}
+
+/* The shortest header for (type, id, len) into h; returns its size. */
+static size_t make_header(uint8_t h[TETHER_TLV_HEADER_MAX], int type, uint16_t id, size_t len)
+{
+    size_t n = 1, lenw;
+    uint8_t t = (uint8_t)(type << 6);
+
+    if (id > 255) {
+        t |= 0x20;
+        h[n++] = (uint8_t)(id >> 8);
+    }
+    h[n++] = (uint8_t)id;
+    if (len < 8) {
+        t |= (uint8_t)len;
+        lenw = 0;
+    } else {
+        lenw = len <= 0xFF ? 1 : len <= 0xFFFF ? 2 : 3;
+        t |= (uint8_t)(lenw << 3);
+        for (size_t i = lenw; i > 0; i--)
+            h[n++] = (uint8_t)(len >> (8 * (i - 1)));
+    }
+    h[0] = t;
+    return n;
+}
+
+static int check_type(tether_tlv_writer *w, int type, uint16_t id)
+{
+    if (w->err)
+        return w->err;
+    if (type < 0 || type > 3 || id == TETHER_LWM2M_ID_RESERVED)
+        return wfail(w, TETHER_ERR_INVAL);
+    if (!allowed_in(w->depth == 0 ? -1 : w->open_type[w->depth - 1], type))
+        return wfail(w, TETHER_ERR_STATE);
+    return 0;
+}
+
+void tether_tlv_writer_init(tether_tlv_writer *w, uint8_t *buf, size_t cap)
+{
+    memset(w, 0, sizeof(*w));
+    w->buf = buf;
+    w->cap = buf != NULL ? cap : 0;
+}
+
+int tether_tlv_begin(tether_tlv_writer *w, int type, uint16_t id)
+{
+    if (check_type(w, type, id) != 0)
+        return w->err;
+    if (type != TETHER_TLV_OBJECT_INSTANCE && type != TETHER_TLV_MULTIPLE_RESOURCE)
+        return wfail(w, TETHER_ERR_INVAL);
+    if (w->depth >= 2)
+        return wfail(w, TETHER_ERR_STATE); /* not reachable: allowed_in nests at most 2 */
+    if (w->cap - w->len < TETHER_TLV_HEADER_MAX)
+        return wfail(w, TETHER_ERR_NOSPACE);
+    w->open_at[w->depth] = w->len;
+    w->open_type[w->depth] = (uint8_t)type;
+    w->open_id[w->depth] = id;
+    w->depth++;
+    w->len += TETHER_TLV_HEADER_MAX;
+    return 0;
+}
+
+int tether_tlv_end(tether_tlv_writer *w)
+{
+    uint8_t h[TETHER_TLV_HEADER_MAX];
+    size_t at, vstart, vlen, hn;
+
+    if (w->err)
+        return w->err;
+    if (w->depth == 0)
+        return wfail(w, TETHER_ERR_STATE);
+    w->depth--;
+    at = w->open_at[w->depth];
+    vstart = at + TETHER_TLV_HEADER_MAX;
+    vlen = w->len - vstart;
+    if (vlen > TETHER_TLV_LEN_MAX)
+        return wfail(w, TETHER_ERR_TOO_LARGE);
+    hn = make_header(h, w->open_type[w->depth], w->open_id[w->depth], vlen);
+    memcpy(w->buf + at, h, hn);
+    if (hn < TETHER_TLV_HEADER_MAX)
+        memmove(w->buf + at + hn, w->buf + vstart, vlen);
+    w->len = at + hn + vlen;
+    return 0;
+}
+
+int tether_tlv_write_raw(tether_tlv_writer *w, int type, uint16_t id, const void *val,
+                         size_t len)
+{
+    uint8_t h[TETHER_TLV_HEADER_MAX];
+    size_t hn;
+
+    if (check_type(w, type, id) != 0)
+        return w->err;
+    if (val == NULL && len > 0)
+        return wfail(w, TETHER_ERR_INVAL);
+    if (len > TETHER_TLV_LEN_MAX)
+        return wfail(w, TETHER_ERR_TOO_LARGE);
+    hn = make_header(h, type, id, len);
+    if (w->cap - w->len < hn || w->cap - w->len - hn < len)
+        return wfail(w, TETHER_ERR_NOSPACE);
+    memcpy(w->buf + w->len, h, hn);
+    if (len > 0)
+        memcpy(w->buf + w->len + hn, val, len);
+    w->len += hn + len;
+    return 0;
+}
+
+static int write_value_type(tether_tlv_writer *w, int type)
+{
+    if (w->err)
+        return w->err;
+    if (type != TETHER_TLV_RESOURCE && type != TETHER_TLV_RESOURCE_INSTANCE)
+        return wfail(w, TETHER_ERR_INVAL);
+    return 0;
+}
+
+static void put_be(uint8_t *out, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+int tether_tlv_write_int(tether_tlv_writer *w, int type, uint16_t id, int64_t v)
+{
+    uint8_t b[8];
+    size_t n;
+
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    if (v >= INT8_MIN && v <= INT8_MAX)
+        n = 1;
+    else if (v >= INT16_MIN && v <= INT16_MAX)
+        n = 2;
+    else if (v >= INT32_MIN && v <= INT32_MAX)
+        n = 4;
+    else
+        n = 8;
+    put_be(b, (uint64_t)v, n);
+    return tether_tlv_write_raw(w, type, id, b, n);
+}
+
+int tether_tlv_write_uint(tether_tlv_writer *w, int type, uint16_t id, uint64_t v)
+{
+    uint8_t b[8];
+    size_t n;
+
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    n = v <= UINT8_MAX ? 1 : v <= UINT16_MAX ? 2 : v <= UINT32_MAX ? 4 : 8;
+    put_be(b, v, n);
+    return tether_tlv_write_raw(w, type, id, b, n);
+}
+
+int tether_tlv_write_float(tether_tlv_writer *w, int type, uint16_t id, double v)
+{
+    uint8_t b[8];
+    float f;
+
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    /* 4 bytes when binary32 holds v exactly. The range test comes first:
+     * converting an out-of-range double to float is undefined in C. NaN
+     * never compares equal, so it takes 8 bytes and keeps its payload. */
+    if (!isnan(v) && (isinf(v) || fabs(v) <= FLT_MAX)) {
+        f = (float)v;
+        if ((double)f == v) {
+            uint32_t u;
+            memcpy(&u, &f, sizeof(u));
+            put_be(b, u, 4);
+            return tether_tlv_write_raw(w, type, id, b, 4);
+        }
+    }
+    {
+        uint64_t u;
+        memcpy(&u, &v, sizeof(u));
+        put_be(b, u, 8);
+        return tether_tlv_write_raw(w, type, id, b, 8);
+    }
+}
+
+int tether_tlv_write_bool(tether_tlv_writer *w, int type, uint16_t id, int v)
+{
+    uint8_t b = v != 0;
+
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    return tether_tlv_write_raw(w, type, id, &b, 1);
+}
+
+int tether_tlv_write_objlnk(tether_tlv_writer *w, int type, uint16_t id, uint16_t obj,
+                            uint16_t inst)
+{
+    uint8_t b[4] = {(uint8_t)(obj >> 8), (uint8_t)obj, (uint8_t)(inst >> 8), (uint8_t)inst};
+
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    return tether_tlv_write_raw(w, type, id, b, 4);
+}
+
+int tether_tlv_write_string(tether_tlv_writer *w, int type, uint16_t id, const char *s,
+                            size_t len)
+{
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    return tether_tlv_write_raw(w, type, id, s, len);
+}
+
+int tether_tlv_write_opaque(tether_tlv_writer *w, int type, uint16_t id, const void *p,
+                            size_t len)
+{
+    if (write_value_type(w, type) != 0)
+        return w->err;
+    return tether_tlv_write_raw(w, type, id, p, len);
+}
+
+int tether_tlv_write_value(tether_tlv_writer *w, int type, uint16_t id,
+                           const tether_lwm2m_value *v)
+{
+    if (w->err)
+        return w->err;
+    if (v == NULL)
+        return wfail(w, TETHER_ERR_INVAL);
+    switch ((tether_lwm2m_type)v->type) {
+    case TETHER_LWM2M_STRING:
+    case TETHER_LWM2M_OPAQUE:
+        return tether_tlv_write_opaque(w, type, id, v->bytes.ptr, v->bytes.len);
+    case TETHER_LWM2M_INTEGER:
+    case TETHER_LWM2M_TIME:
+        return tether_tlv_write_int(w, type, id, v->i);
+    case TETHER_LWM2M_UNSIGNED:
+        return tether_tlv_write_uint(w, type, id, v->u);
+    case TETHER_LWM2M_FLOAT:
+        return tether_tlv_write_float(w, type, id, v->f);
+    case TETHER_LWM2M_BOOLEAN:
+        if (v->b > 1)
+            return wfail(w, TETHER_ERR_INVAL);
+        return tether_tlv_write_bool(w, type, id, v->b);
+    case TETHER_LWM2M_OBJLNK:
+        return tether_tlv_write_objlnk(w, type, id, v->lnk.obj, v->lnk.inst);
+    case TETHER_LWM2M_NONE:
+    default:
+        return wfail(w, TETHER_ERR_INVAL);
+    }
+}
+
+int tether_tlv_writer_finish(const tether_tlv_writer *w, size_t *len)
+{
+    if (w == NULL)
+        return TETHER_ERR_INVAL;
+    if (w->err)
+        return w->err;
+    if (w->depth != 0)
+        return TETHER_ERR_STATE;
+    if (len != NULL)
+        *len = w->len;
+    return 0;
+}
