@@ -57,22 +57,9 @@ typedef void *(*tether_alloc_fn)(void *user, void *ptr, size_t size);
 #define TETHER_SERVER_EP_MAX 255
 #define TETHER_SERVER_SMS_MAX 32
 /* Longest root path ("/lwm2m") kept from a link-format payload. */
-#define TETHER_SERVER_ROOT_MAX 63
+#define TETHER_SERVER_ROOT_MAX 64
 
 /* --- what a registration records ------------------------------------------ */
-
-/* Binding letters (LwM2M 1.0 §5.3.1.1, 1.1 §6.2.1.1) as a bit set. With
- * lwm2m 1.0, Q is part of the binding string (UQ, SQ, UQS); from 1.1 it is
- * the separate Q parameter, recorded in the same bit. */
-enum tether_server_binding {
-    TETHER_BINDING_U = 1u << 0,
-    TETHER_BINDING_M = 1u << 1,
-    TETHER_BINDING_H = 1u << 2,
-    TETHER_BINDING_T = 1u << 3,
-    TETHER_BINDING_S = 1u << 4,
-    TETHER_BINDING_N = 1u << 5,
-    TETHER_BINDING_Q = 1u << 6,
-};
 
 /* One entry of the object list: </oid> or </oid/iid>, with the object's
  * version attribute ("ver", 1.x) when the client gave one. */
@@ -125,11 +112,13 @@ typedef enum tether_server_lifetime_sync {
 typedef struct tether_server_event {
     tether_server_event_type type;
     const tether_server_reg *reg; /* borrowed for the call; for DEREGISTERED, EXPIRED
-                                     and REPLACED it is removed right after */
+                                     and REPLACED it is already out of the registry
+                                     (look-ups miss it) and is freed on return */
     unsigned changed;             /* UPDATED: tether_server_change bits */
     /* LIFETIME: status 0 when the lifetime was adopted (read) or written
      * (write); else TETHER_ERR_TIMEOUT, TETHER_ERR_RESET, TETHER_ERR_MALFORMED
-     * (an answer we could not use), TETHER_ERR_NOT_FOUND (no instance for our
+     * (an answer we could not use), TETHER_ERR_UNSUPPORTED (the client answered
+     * with an error code, see code), TETHER_ERR_NOT_FOUND (no instance for our
      * Short Server ID) or TETHER_ERR_BUSY (could not send). The registration
      * keeps the default lifetime on failure. code: the CoAP answer, 0 if none. */
     int status;
@@ -282,19 +271,24 @@ const tether_peer *tether_server_reg_peer(const tether_server_reg *reg);
 uint32_t tether_server_reg_lifetime(const tether_server_reg *reg); /* seconds */
 /* When it expires (ms, the engine's clock): last Register/Update + lifetime + grace. */
 tether_time tether_server_reg_expires(const tether_server_reg *reg);
-unsigned tether_server_reg_binding(const tether_server_reg *reg); /* tether_server_binding bits */
-/* "1.0", "1.1" or "1.2" (static storage). */
-const char *tether_server_reg_version(const tether_server_reg *reg);
+/* The binding as TETHER_LWM2M_BIND_* bits (tether/lwm2m.h); with lwm2m 1.0
+ * TETHER_LWM2M_BIND_Q is part of it (UQ, SQ, UQS). */
+unsigned tether_server_reg_binding(const tether_server_reg *reg);
+/* Nonzero in queue mode (1.0: Q in the binding; 1.1+: the Q parameter). */
+int tether_server_reg_queue(const tether_server_reg *reg);
+/* The binding in its canonical text for the registration's version ("UQS",
+ * "UT"): out, cap >= 8 bytes, NUL-terminated. Returns out. */
+const char *tether_server_reg_binding_str(const tether_server_reg *reg, char *out, size_t cap);
+/* The version as a tether_lwm2m_version (0x10, 0x11, 0x12), and as text
+ * ("1.0", static storage). */
+unsigned tether_server_reg_version(const tether_server_reg *reg);
+const char *tether_server_reg_version_str(const tether_server_reg *reg);
 unsigned tether_server_reg_formats(const tether_server_reg *reg); /* tether_server_ct bits */
 /* Nonzero while the R10 read/write is outstanding. */
 int tether_server_reg_syncing(const tether_server_reg *reg);
 size_t tether_server_reg_object_count(const tether_server_reg *reg);
 /* Entry i (< object_count) into *out. Returns 0 or TETHER_ERR_NOT_FOUND. */
 int tether_server_reg_object(const tether_server_reg *reg, size_t i, tether_server_obj *out);
-
-/* The binding as the client wrote it for lwm2m 1.0 ("UQS") or its letters
- * in 1.1 order ("UMHTSN", then "Q" when queue mode is on). out: cap >= 8. */
-const char *tether_server_binding_str(unsigned binding, char *out, size_t cap);
 
 /* The object list as compact text, "</1/0>,</3/0>,</5>": out gets a
  * NUL-terminated string (truncated with "..." when it does not fit cap),

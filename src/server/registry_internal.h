@@ -53,8 +53,8 @@ struct tether_server_reg {
     uint32_t rec_bytes;       /* size of this allocation */
     uint16_t n_objs;
     uint8_t ep_len, sms_len, root_len;
-    uint8_t binding;          /* tether_server_binding bits */
-    uint8_t minor;            /* LwM2M 1.<minor> */
+    uint8_t binding;          /* TETHER_LWM2M_BIND_* bits */
+    uint8_t version;          /* tether_lwm2m_version (0x10 ..) */
     uint8_t formats;          /* tether_server_ct bits */
     uint8_t flags;            /* TETHER_REG_* */
     char id[TETHER_SERVER_ID_LEN + 1];
