@@ -46,12 +46,20 @@ extern "C" {
 #define TETHER_BLOCK_SZX_MAX 6 /* 1024 bytes; 7 is reserved (RFC 7959 §2.2) */
 #define TETHER_BLOCK_NUM_MAX ((1u << 20) - 1) /* NUM is 20 bits in a 3-byte option */
 
+/* Bytes the *_write() functions add besides the payload, at most: a Block
+ * option (1 header + 1 extended delta + 3 value), a Size option (1 + 1 + 4)
+ * and the payload marker -- an upper bound: the combinations that occur
+ * need 11 (tested). A datagram's room for payload is its capacity minus the
+ * message built so far minus this. */
+#define TETHER_BLOCK_OPTS_OVERHEAD 12
+
 /* The CoAP code to answer a request with after a block helper returned err
  * (table above). Never fails; 0 is answered as 5.00 too. */
 uint8_t tether_block_answer_code(int err);
 
 /* The largest SZX whose block fits in room bytes, capped at max_szx.
- * Returns 0, or TETHER_ERR_NOSPACE when room < 16 (*szx untouched). */
+ * szx: out. Returns 0, TETHER_ERR_NOSPACE when room < 16, or
+ * TETHER_ERR_INVAL (max_szx > 6, szx NULL); *szx untouched on error. */
 int tether_block_szx_fit(size_t room, uint8_t max_szx, uint8_t *szx);
 
 /* =========================================================================
@@ -120,7 +128,8 @@ typedef struct tether_block1_rx_config {
 void tether_block1_rx_config_default(tether_block1_rx_config *cfg);
 
 /* Bytes of memory tether_block1_rx_init() needs for slots slots of max_body
- * bytes each; 0 when slots is 0, max_body is 0 or the size overflows. */
+ * bytes each; 0 when slots is 0 or above 65535, max_body is 0 or above
+ * UINT32_MAX, or the size overflows. */
 size_t tether_block1_rx_mem_size(size_t slots, size_t max_body);
 
 /* Build a reassembly table inside mem.
@@ -185,10 +194,11 @@ typedef struct tether_block1_rx_stats {
     uint32_t in_use;    /* live slots (in progress or complete, not expired) at `now` */
     uint64_t completed; /* transfers of 2+ blocks completed */
     uint64_t evicted;   /* live transfers taken over for lack of slots */
-    uint64_t expired;   /* slots found dead when reused */
+    uint64_t expired;   /* slots freed for being idle past idle_timeout_ms */
     uint64_t rejected;  /* blocks answered with an error */
 } tether_block1_rx_stats;
 
+/* Counters since init, and live slots at now. out: written. Cost: O(slots). */
 void tether_block1_rx_get_stats(const tether_block1_rx *rx, tether_time now,
                                 tether_block1_rx_stats *out);
 
@@ -223,7 +233,8 @@ typedef struct tether_block1_tx {
 /* Start sending body.
  * body: kept until the transfer is done or abandoned (there is nothing to
  * release); body_len bytes, may be 0. szx: the largest block size to use
- * (0..6), e.g. from tether_block_szx_fit() on the datagram's room.
+ * (0..6), e.g. from tether_block_szx_fit() on the datagram's room after
+ * the request's other options and TETHER_BLOCK_OPTS_OVERHEAD.
  * Returns 0, or TETHER_ERR_INVAL (szx > 6, NULL body with body_len > 0,
  * more than 2^20 blocks); *tx untouched on error. */
 int tether_block1_tx_init(tether_block1_tx *tx, const uint8_t *body, size_t body_len,
@@ -260,8 +271,9 @@ int tether_block1_tx_write(const tether_block1_tx *tx, tether_coap_builder *b);
  * Returns 0 with *more, or, with *more untouched and tx failed:
  * TETHER_ERR_TOO_LARGE (4.13 we cannot satisfy by shrinking blocks: the
  * server's Size1, if any, is in resp), TETHER_ERR_BLOCK_INCOMPLETE (4.08),
- * TETHER_ERR_MALFORMED (2.31 with no valid Block1, or to a plain request);
- * TETHER_ERR_STATE (done or failed already, tx unchanged). */
+ * TETHER_ERR_MALFORMED (2.31 with no valid Block1, to a plain request, or
+ * to the last block); TETHER_ERR_STATE (done or failed already, tx
+ * unchanged); TETHER_ERR_INVAL (NULL argument, tx unchanged). */
 int tether_block1_tx_on_response(tether_block1_tx *tx, const tether_coap_msg *resp, int *more);
 
 /* =========================================================================
@@ -295,13 +307,15 @@ typedef struct tether_block2_slice {
 /* Decide what to send for req.
  * req: borrowed, the request (its Block2 and Size2 options are read).
  * body_len: the whole body. room: payload bytes that fit in the response
- * datagram after its other options. max_szx: our largest block, 0..6.
+ * datagram after its other options and TETHER_BLOCK_OPTS_OVERHEAD.
+ * max_szx: our largest block, 0..6.
  * Returns 0 with *out; or, *out untouched: TETHER_ERR_MALFORMED (bad Block2
  * option: answer 4.00), TETHER_ERR_BAD_OPTION (NUM at or past the end of a
  * non-empty body: answer 4.02 -- RFC 7959 does not name a code; 4.02 says
  * "this option's value cannot be honoured", which is what happened),
- * TETHER_ERR_NOSPACE (room < 16 and the body does not fit), TETHER_ERR_INVAL
- * (max_szx > 6). */
+ * TETHER_ERR_NOSPACE (room < 16 and the body does not fit, or the slice's
+ * NUM would pass 2^20-1: answer 5.00), TETHER_ERR_INVAL (max_szx > 6, NULL
+ * argument). */
 int tether_block2_slice_get(const tether_coap_msg *req, size_t body_len, size_t room,
                             uint8_t max_szx, tether_block2_slice *out);
 
@@ -359,7 +373,8 @@ typedef struct tether_block2_rx_result {
 /* Feed a 2.xx response to the last request. resp: borrowed (payload copied
  * into buf). A response without Block2 is taken as the whole body.
  * Returns 0 with *out, or, *out untouched and rx failed:
- * TETHER_ERR_TOO_LARGE (past cap, or a Size2 above cap),
+ * TETHER_ERR_TOO_LARGE (past cap, a Size2 above cap, or a next NUM past
+ * 2^20-1),
  * TETHER_ERR_BLOCK_INCOMPLETE (block does not start at len, or ETag changed),
  * TETHER_ERR_MALFORMED (bad Block2 option; M=1 with a payload not exactly the
  * block size); TETHER_ERR_INVAL (resp not 2.xx: rx unchanged, handle it

@@ -435,7 +435,7 @@ static void test_block_block1_retransmitted_block_idempotent(void **state)
      * past its end) is refused; the body the caller holds stays intact. */
     {
         wire w2;
-        block1_put(&w2, "a", 2, 1, 0, body + 32, 16);
+        block1_put(&w2, "a", 2, 1, 0, body, 16); /* contents irrelevant */
         assert_int_equal(tether_block1_rx_feed(t.rx, 5, &peer, &w2.msg, &again),
                          TETHER_ERR_BLOCK_INCOMPLETE);
         block1_put(&w2, "a", 4, 0, 0, body, 1);
@@ -1147,6 +1147,68 @@ static void test_block_block2_size2_hint(void **state)
     assert_memory_equal(out + sizeof(head), body, 20);
 }
 
+/* TETHER_BLOCK_OPTS_OVERHEAD covers the worst case: measure the bytes the
+ * writers add besides the payload with extended option deltas, a 3-byte
+ * NUM and a 4-byte Size (a body past 16 MiB). */
+static void test_block_write_overhead_fits(void **state)
+{
+    static uint8_t big[(1u << 24) + 100]; /* only the touched pages are mapped */
+    const size_t big_len = sizeof(big);
+    tether_block2_slice s;
+    tether_block1_tx tx;
+    tether_coap_builder b;
+    static uint8_t out[2048];
+    uint8_t tok[8] = {0};
+    size_t before, after;
+    int more;
+    wire w, a;
+    (void)state;
+
+    /* Response after Observe (6): Block2 (delta 17, extended), NUM 262145 at
+     * 64 bytes (3-byte value), Size2 asked for by the request (4 bytes). */
+    tether_coap_build_init(&b, out, sizeof(out), TETHER_COAP_ACK, TETHER_COAP_CONTENT, 1, tok, 8);
+    tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_OBSERVE, 0xFFFFFF);
+    tether_coap_build_finish(&b, &before);
+    get_req(&w, &(tether_coap_block){(uint32_t)((big_len - 1) >> 6), 0, 2}, 0);
+    assert_int_equal(tether_block2_slice_get(&w.msg, big_len, 64, 6, &s), 0);
+    assert_true(s.block2.num > 0xFFFF);
+    assert_true(s.send_size2);
+    assert_true(s.size2 > 0xFFFFFF);
+    assert_int_equal(tether_block2_slice_write(&s, big, &b), 0);
+    assert_int_equal(tether_coap_build_finish(&b, &after), 0);
+    assert_true(after - before - s.len <= TETHER_BLOCK_OPTS_OVERHEAD);
+    /* Whole body with Size2 right after Content-Format (delta 16). */
+    tether_coap_build_init(&b, out, sizeof(out), TETHER_COAP_ACK, TETHER_COAP_CONTENT, 1, tok, 8);
+    tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, TETHER_FMT_TLV);
+    tether_coap_build_finish(&b, &before);
+    memset(&s, 0, sizeof(s));
+    s.len = 10;
+    s.size2 = UINT32_MAX;
+    s.send_size2 = 1;
+    assert_int_equal(tether_block2_slice_write(&s, big, &b), 0);
+    assert_int_equal(tether_coap_build_finish(&b, &after), 0);
+    assert_true(after - before - s.len <= TETHER_BLOCK_OPTS_OVERHEAD);
+
+    /* Request after Content-Format (12): Block1 (delta 15, extended) and
+     * Size1 (delta 33, extended, 4 bytes) on block 0; later blocks carry a
+     * wider NUM but no Size1. */
+    assert_int_equal(tether_block1_tx_init(&tx, big, big_len, 0), TETHER_ERR_INVAL); /* > 2^20 */
+    assert_int_equal(tether_block1_tx_init(&tx, big, big_len, 6), 0);
+    for (int k = 0; k < 2; k++) {
+        tether_block1_tx_block blk;
+        tether_coap_build_init(&b, out, sizeof(out), TETHER_COAP_CON, TETHER_COAP_PUT, 1, tok, 8);
+        tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, TETHER_FMT_TLV);
+        tether_coap_build_finish(&b, &before);
+        assert_int_equal(tether_block1_tx_next(&tx, &blk), 0);
+        assert_int_equal(blk.send_size1, k == 0);
+        assert_int_equal(tether_block1_tx_write(&tx, &b), 0);
+        assert_int_equal(tether_coap_build_finish(&b, &after), 0);
+        assert_true(after - before - blk.len <= TETHER_BLOCK_OPTS_OVERHEAD);
+        plain_response(&a, TETHER_COAP_CONTINUE, &blk.block1, -1);
+        assert_int_equal(tether_block1_tx_on_response(&tx, &a.msg, &more), 0);
+    }
+}
+
 /* ---- Block2 receiving ----------------------------------------------------- */
 
 static void content(wire *w, const tether_coap_block *b2, const uint8_t *etag, size_t etag_len,
@@ -1312,6 +1374,7 @@ int main(void)
         cmocka_unit_test(test_block_block2_slice_exact_boundaries),
         cmocka_unit_test(test_block_block2_slice_rescales_num),
         cmocka_unit_test(test_block_block2_size2_hint),
+        cmocka_unit_test(test_block_write_overhead_fits),
         cmocka_unit_test(test_block_block2_rx_errors),
         cmocka_unit_test(test_block_block2_roundtrip_random),
     };
