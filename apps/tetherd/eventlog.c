@@ -187,13 +187,10 @@ static void finish(line *l)
 
 /* --- library messages ------------------------------------------------------ */
 
-void tetherd_log(void *user, int level, const char *module, const char *msg)
+static void log_line(int level, const char *module, const char *msg)
 {
     line l;
-    (void)user;
 
-    if (level > g_level)
-        return;
     start(&l, level);
     if (g_fmt == TETHERD_LOG_JSON) {
         field_str(&l, "module", module);
@@ -203,6 +200,18 @@ void tetherd_log(void *user, int level, const char *module, const char *msg)
         line_str(&l, msg);
     }
     finish(&l);
+}
+
+void tetherd_log(void *user, int level, const char *module, const char *msg)
+{
+    (void)user;
+    if (level <= g_level)
+        log_line(level, module, msg);
+}
+
+void tetherd_notice(const char *msg)
+{
+    log_line(TETHER_LOG_INFO, "tetherd", msg);
 }
 
 /* --- events ------------------------------------------------------------------ */

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         }
         snprintf(msg, sizeof(msg), "listening on %s (port %u)", o.coap[i],
                  (unsigned)tether_udp_port(g_udp, iface));
-        tetherd_log(NULL, TETHER_LOG_INFO, "tetherd", msg);
+        tetherd_notice(msg);
     }
 
     tether_server_config_default(&scfg);
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
              (unsigned)o.default_lifetime, (unsigned)o.grace,
              o.lifetime_sync == TETHER_SERVER_SYNC_READ ? "read" : "write",
              o.ssid ? "" : ", no --ssid");
-    tetherd_log(NULL, TETHER_LOG_INFO, "tetherd", msg);
+    tetherd_notice(msg);
 
     err = tether_udp_run(g_udp, &server_ops, srv);
     rc = 0;
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
                  (unsigned long long)st.updated, (unsigned long long)st.deregistered,
                  (unsigned long long)st.expired, (unsigned long long)st.replaced,
                  (unsigned long long)st.rejected);
-        tetherd_log(NULL, TETHER_LOG_INFO, "tetherd", msg);
+        tetherd_notice(msg);
     }
     tether_server_free(srv);
     tether_udp_free(g_udp);

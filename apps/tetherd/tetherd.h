@@ -39,6 +39,10 @@ void tetherd_log_setup(int level, tetherd_log_format fmt);
 /* A library or daemon message (tether_log_fn shape; user unused). */
 void tetherd_log(void *user, int level, const char *module, const char *msg);
 
+/* A lifecycle line (listening, ready, stopped): INFO, shown at any
+ * --log-level so that an operator always sees where tetherd listens. */
+void tetherd_notice(const char *msg);
+
 /* One event line (tether_server_event_fn shape; user unused). */
 void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev);
 
