@@ -128,7 +128,8 @@ static void sync_event(tether_server *srv, tether_time now, struct tether_server
         srv->stats.sync_ok++;
     } else {
         srv->stats.sync_failed++;
-        TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_WARN, "server",
+        /* DEBUG: the LIFETIME event carries the failure to the embedder. */
+        TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
                    "ep=%s id=%s: lifetime %s failed (%s%s%s); keeping %u s",
                    tether_reg_ep(rec), rec->id, via == TETHER_SERVER_SYNC_READ ? "read" : "write",
                    tether_strerror(status), code ? ", answer " : "",
@@ -431,6 +432,7 @@ static int user_request(tether_server *srv, tether_time now, const char *ep, con
 
     if (srv == NULL || ep == NULL || path == NULL || cb == NULL || (len > 0 && payload == NULL))
         return TETHER_ERR_INVAL;
+    srv->errmsg[0] = '\0';
     if (tether_lwm2m_path_parse(&p, path, strlen(path)) != 0 || p.len < min_depth ||
         p.len > max_depth) {
         tether_server_set_err(srv, "%s is not an LwM2M path for this operation", path);

@@ -233,8 +233,9 @@ static void links_fill(struct tether_server_reg *rec, const links *l)
 
 static void log_security(tether_server *srv, const char *ep, size_t ep_len, size_t n)
 {
-    /* R18: the Security Object must not be listed; we drop it and say so. */
-    TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_WARN, "server",
+    /* R18: the Security Object must not be listed; we drop it and say so,
+     * at INFO like the registration event it comes with. */
+    TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_INFO, "server",
                "ep=%.*s: object list names the Security Object (/0) %zu time%s: not stored (R18)",
                (int)ep_len, ep, n, n == 1 ? "" : "s");
 }

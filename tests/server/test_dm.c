@@ -398,6 +398,70 @@ static void test_server_write_and_execute_on_the_wire(void **state)
     assert_int_equal(x.code, TETHER_COAP_CHANGED);
 }
 
+/* A payload that does not fit one datagram is refused up front; the
+ * callback never runs and nothing is sent. */
+static void test_server_write_too_large_fails_without_callback(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = fx_peer(0, 1);
+    static uint8_t big[4096];
+    resp_log l = {0};
+    char id[16];
+
+    assert_int_equal(fx_register(f, &dev, "ep=dm&lt=60", "</3/0>", id), TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_write(f->srv, f->now, "dm", "/3/0/1", TETHER_FMT_OPAQUE, big,
+                                         sizeof(big), 0, on_resp, &l),
+                     TETHER_ERR_TOO_LARGE);
+    assert_non_null(strstr(tether_server_errmsg(f->srv), "ep=dm"));
+    assert_false(fx_pop(f));
+    assert_int_equal(tether_server_write(f->srv, f->now, "dm", "/3/0/1", TETHER_SERVER_NO_FORMAT, "x",
+                                         1, 0, on_resp, &l),
+                     TETHER_ERR_INVAL);
+    /* The slot was given back: a normal request still goes out. */
+    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0/1", TETHER_SERVER_NO_FORMAT,
+                                        on_resp, &l),
+                     0);
+    assert_true(fx_pop(f));
+    fx_answer(f, &dev, TETHER_COAP_CONTENT, 0, "v", 1);
+    assert_int_equal(l.calls, 1);
+}
+
+/* With every request slot in use, a request is BUSY (no callback) and a
+ * Register without lt reports its lifetime sync as BUSY, default kept. */
+static void test_R10_sync_reports_busy_when_out_of_slots(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = fx_peer(0, 1);
+    resp_log l = {0}, extra = {0};
+    char id[16];
+
+    fx_stop(f);
+    fx_config(f);
+    f->cfg.coap.max_exchanges = 3;
+    fx_start(f);
+    assert_int_equal(fx_register(f, &dev, "ep=dm&lt=60", "</3/0>", id), TETHER_COAP_CREATED);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0", TETHER_SERVER_NO_FORMAT,
+                                            on_resp, &l),
+                         0);
+    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0", TETHER_SERVER_NO_FORMAT, on_resp,
+                                        &extra),
+                     TETHER_ERR_BUSY);
+    for (int i = 0; i < 3; i++)
+        assert_true(fx_pop(f)); /* the three reads, left unanswered */
+    assert_int_equal(fx_register(f, &dev, "ep=busy", "</1/0>", id), TETHER_COAP_CREATED);
+    assert_int_equal(fx_last(f)->type, TETHER_SERVER_EV_LIFETIME);
+    assert_int_equal(fx_last(f)->status, TETHER_ERR_BUSY);
+    assert_int_equal(tether_server_reg_lifetime(tether_server_find_ep(f->srv, "busy", 4)), 86400);
+    assert_false(tether_server_reg_syncing(tether_server_find_ep(f->srv, "busy", 4)));
+    tether_server_free(f->srv);
+    f->srv = NULL;
+    assert_int_equal(l.calls, 3);
+    assert_int_equal(l.status, TETHER_ERR_CANCELLED);
+    assert_int_equal(extra.calls, 0);
+    fx_start(f);
+}
+
 /* Freeing the server with a request in flight: its callback sees
  * TETHER_ERR_CANCELLED, once. */
 static void test_server_free_cancels_pending_requests(void **state)
@@ -493,6 +557,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_R10_write_finds_instance_first, setup_write, teardown),
         cmocka_unit_test_setup_teardown(test_server_read_callback_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_write_and_execute_on_the_wire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_write_too_large_fails_without_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_sync_reports_busy_when_out_of_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_free_cancels_pending_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R14_requests_go_to_latest_address_and_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_callbacks_may_send_requests, setup, teardown),
