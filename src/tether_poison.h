@@ -10,7 +10,10 @@
 
 #if defined(__GNUC__) && !defined(TETHER_NO_POISON)
 #pragma GCC poison printf fprintf sprintf vprintf vfprintf puts putchar perror
-#pragma GCC poison exit abort getenv rand srand system
+/* rand and srand are not poisoned: `rand` is the name every config uses for
+ * the injected random source, and poison would forbid the member too.
+ * tests/integration/lint_sources.sh catches a call to libc's rand. */
+#pragma GCC poison exit abort getenv random srandom system
 #ifndef TETHER_ALLOW_ALLOC
 #pragma GCC poison malloc calloc realloc free strdup
 #endif

@@ -142,10 +142,11 @@ typedef struct tether_coap_msg {
     size_t payload_len;
 } tether_coap_msg;
 
-/* One option: number, and a view of its value. */
+/* One option: number, and a view of its value. len is 32 bits because the
+ * wire allows lengths up to 65804 (nibble 14: 269 + 0xFFFF). */
 typedef struct tether_coap_opt {
     uint16_t num;
-    uint16_t len;
+    uint32_t len;
     const uint8_t *val;
 } tether_coap_opt;
 
@@ -167,8 +168,9 @@ typedef struct tether_coap_block {
 
 /* Parse one datagram.
  * msg: out, untouched on error. buf: kept by the views in *msg; len bytes.
- * Returns 0, or one of TETHER_ERR_MALFORMED (shorter than a header, an Empty
- * message with more than a header, option number past 65535),
+ * Returns 0, or one of TETHER_ERR_MALFORMED (shorter than a header or buf
+ * NULL, token longer than the bytes left, an Empty message with more than a
+ * header, option number past 65535),
  * TETHER_ERR_BAD_VERSION, TETHER_ERR_BAD_TOKEN_LEN, TETHER_ERR_BAD_OPTION_NIBBLE,
  * TETHER_ERR_TRUNCATED_OPTION, TETHER_ERR_EMPTY_PAYLOAD.
  * Reads only buf[0..len). */
@@ -214,12 +216,16 @@ uint32_t tether_coap_block_value(const tether_coap_block *blk);
 int tether_coap_query_find(const tether_coap_msg *msg, const char *key,
                            const uint8_t **val, size_t *len);
 
-/* Nonzero when the Uri-Path segments equal path, written "a/b/c" ("" for
- * the root, no leading slash). */
+/* Nonzero when the Uri-Path options are exactly the segments of path, split
+ * as tether_coap_build_path() splits it: "rd/5a" is "rd", "5a"; "rd/" is
+ * "rd", ""; "" and "/" are the root (no Uri-Path). path: borrowed, NUL-ended. */
 int tether_coap_path_equals(const tether_coap_msg *msg, const char *path);
 
 /* Write Uri-Path (or Location-Path, by num) segments joined with '/' into out
- * as a NUL-terminated string. Returns 0 or TETHER_ERR_NOSPACE. */
+ * as a NUL-terminated string: no leading '/', no percent-encoding, "" when
+ * there is none. Segments "rd", "" give "rd/", the inverse of
+ * tether_coap_build_path(). out: borrowed, cap bytes.
+ * Returns 0, or TETHER_ERR_NOSPACE with out "" (when cap > 0). */
 int tether_coap_path_string(const tether_coap_msg *msg, uint16_t num, char *out, size_t cap);
 
 /* --- building ------------------------------------------------------------ */
@@ -236,7 +242,11 @@ typedef struct tether_coap_builder {
 } tether_coap_builder;
 
 /* Start a message. buf: kept until finish; cap bytes. token: copied, tkl <= 8.
- * Returns 0, TETHER_ERR_INVAL (tkl > 8) or TETHER_ERR_NOSPACE. */
+ * An Empty message (code 0.00: ACK, RST, ping) is the header alone (RFC 7252
+ * §4.1): it takes no token, and options or payload added to it fail with
+ * TETHER_ERR_INVAL, so the builder never makes what the parser refuses.
+ * Returns 0, TETHER_ERR_INVAL (tkl > 8, type > 3, token NULL with tkl > 0,
+ * Empty with a token) or TETHER_ERR_NOSPACE. */
 int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uint8_t type,
                            uint8_t code, uint16_t mid, const uint8_t *token, uint8_t tkl);
 
@@ -252,14 +262,18 @@ int tether_coap_build_opt_uint(tether_coap_builder *b, uint16_t num, uint32_t v)
 int tether_coap_build_opt_str(tether_coap_builder *b, uint16_t num, const char *s);
 
 /* Each '/'-separated segment of path as one option num (Uri-Path,
- * Location-Path). "" or "/" adds nothing. */
+ * Location-Path), split as RFC 7252 §6.4 splits a URI path: one leading '/'
+ * is dropped, "" or "/" adds nothing, and every other segment counts, empty
+ * ones included ("a/" is "a" then ""; "a//b" is "a", "", "b").
+ * path: borrowed, NUL-ended. Returns 0 or the sticky error. */
 int tether_coap_build_path(tether_coap_builder *b, uint16_t num, const char *path);
 
 /* Block1 / Block2 option. */
 int tether_coap_build_block(tether_coap_builder *b, uint16_t num, const tether_coap_block *blk);
 
 /* Append payload (marker added on the first non-empty call). After a
- * payload no option may follow (TETHER_ERR_OPTION_ORDER). n == 0 adds nothing. */
+ * payload no option may follow (TETHER_ERR_OPTION_ORDER). n == 0 adds nothing.
+ * p: copied, n bytes; NULL only when n == 0, else TETHER_ERR_INVAL. */
 int tether_coap_build_payload(tether_coap_builder *b, const void *p, size_t n);
 
 /* Zero-copy payload: *dst gets where the next payload byte goes and *avail

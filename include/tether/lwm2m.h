@@ -69,9 +69,10 @@ int tether_lwm2m_path_valid(const tether_lwm2m_path *p);
 int tether_lwm2m_path_parse(tether_lwm2m_path *p, const char *s, size_t len);
 
 /* The path of a request: its Uri-Path options (RFC 7252 §5.10.1), after the
- * client's root path. root: borrowed NUL-terminated, "" or NULL for none,
- * else segments like "lwm2m" or "a/b" (no leading '/'); the first segments
- * must equal them. Each remaining segment as in tether_lwm2m_path_parse().
+ * client's root path. root: borrowed NUL-terminated, "" or NULL or "/" for
+ * none, else segments like "lwm2m" or "a/b" (a leading '/' is ignored, so
+ * the "/lwm2m" that tether_lwm2m_link_root() reports works as it is); the
+ * request's first segments must equal them. Each remaining segment as in tether_lwm2m_path_parse().
  * p: out, untouched on error. msg: borrowed.
  * Returns 0, TETHER_ERR_NOT_FOUND (the path is not under root: answer 4.04),
  * or TETHER_ERR_MALFORMED (a segment is not an id, or more than four: 4.00

@@ -14,17 +14,24 @@
  *
  * What an entry means: the entry carrying rt="oma.lwm2m" names the
  * client's root path (`</>;rt="oma.lwm2m";ct=11543`, or an alternate root
- * such as `</lwm2m>;rt="oma.lwm2m"`); without one the root is "/". Every
- * other entry must be an LwM2M path under that root: </3>, </3/0> and, in a
- * Discover answer, </3/0/1> and </3/0/6/1>. The iterator validates the
- * whole payload when it starts, so the root is known before the first entry
- * comes out and tether_lwm2m_link_next() cannot fail afterwards.
+ * such as `</lwm2m>;rt="oma.lwm2m"`); without one the root is "/". The
+ * other entries are LwM2M paths under that root: </3>, </3/0> and, in a
+ * Discover answer, </3/0/1> and </3/0/6/1>. An entry outside the root, or
+ * whose first segment below it does not start with a digit (</lwm2m/3/0>
+ * when the root is "/", </1/0> when it is "/lwm2m", </foo>), is foreign:
+ * RFC 6690 lets a client list other resources, so it is skipped and only
+ * counted (tether_lwm2m_link_foreign_count), rather than failing a whole
+ * registration. One that does start with a digit must be a valid path.
+ * The iterator validates the whole payload when it starts, so the root is
+ * known before the first entry comes out (the root entry may come last)
+ * and tether_lwm2m_link_next() cannot fail afterwards.
  *
  * Checked when the iterator starts (TETHER_ERR_MALFORMED otherwise): an
  * empty payload or entry, a '<' without '>', anything between '>' and ';' /
  * ',' / the end, a trailing ',', an unbalanced quote or a dangling '\', a
  * segment that is not decimal 0..65534 (no sign, no leading zeros) or more
- * than four of them, a path outside the root, two root entries, and known
+ * than four of them in a path (</3/a>, </65535>, </1/2/3/4/5>, </3/>), two
+ * root entries, a root path ending in '/', and known
  * attributes with bad values: ver (major.minor), ct (content format 0..65535,
  * or a quoted space-separated list of them), pmin / pmax / dim (decimal
  * uint32), gt / lt / st (decimal number).
@@ -71,6 +78,7 @@ typedef struct tether_lwm2m_link_iter {
     uint8_t has_root_entry;
     size_t count;          /* entries, the root entry excluded */
     size_t security_count; /* of those, under object 0 */
+    size_t foreign_count;  /* entries skipped as not LwM2M paths */
 } tether_lwm2m_link_iter;
 
 /* Validate a whole payload and position the iterator before its first
@@ -79,7 +87,8 @@ typedef struct tether_lwm2m_link_iter {
  * Returns 0 or TETHER_ERR_MALFORMED (see the list above). */
 int tether_lwm2m_link_iter_init(tether_lwm2m_link_iter *it, const uint8_t *buf, size_t len);
 
-/* The next entry, in payload order, the root entry included (is_root).
+/* The next entry, in payload order, the root entry included (is_root),
+ * foreign entries skipped.
  * Returns 0, or TETHER_ERR_NOT_FOUND after the last one (e untouched). */
 int tether_lwm2m_link_next(tether_lwm2m_link_iter *it, tether_lwm2m_link *e);
 
@@ -87,10 +96,12 @@ int tether_lwm2m_link_next(tether_lwm2m_link_iter *it, tether_lwm2m_link *e);
  * points into the payload. */
 tether_lwm2m_view tether_lwm2m_link_root(const tether_lwm2m_link_iter *it);
 
-/* Number of entries other than the root entry; number of those that name
- * the Security Object (R18). Known after init. */
+/* Number of LwM2M path entries (the root entry and foreign ones
+ * excluded); number of those that name the Security Object (R18); number
+ * of foreign entries skipped. Known after init. */
 size_t tether_lwm2m_link_count(const tether_lwm2m_link_iter *it);
 size_t tether_lwm2m_link_security_count(const tether_lwm2m_link_iter *it);
+size_t tether_lwm2m_link_foreign_count(const tether_lwm2m_link_iter *it);
 
 /* Nonzero when the entry names the Security Object or one of its instances
  * (R18: a client must not list it). */

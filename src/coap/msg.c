@@ -106,7 +106,8 @@ int tether_coap_parse(tether_coap_msg *msg, const uint8_t *buf, size_t len)
 void tether_coap_opt_iter_init(tether_coap_opt_iter *it, const tether_coap_msg *msg)
 {
     it->p = msg->opts;
-    it->end = msg->opts + msg->opts_len;
+    /* A message that was never parsed has opts NULL: NULL + 0 is undefined. */
+    it->end = msg->opts != NULL ? msg->opts + msg->opts_len : NULL;
     it->num = 0;
 }
 
@@ -125,7 +126,7 @@ int tether_coap_opt_next(tether_coap_opt_iter *it, tether_coap_opt *opt)
     }
     it->num = (uint16_t)num;
     opt->num = (uint16_t)num;
-    opt->len = (uint16_t)vlen;
+    opt->len = (uint32_t)vlen; /* at most 269 + 0xFFFF */
     opt->val = val;
     return 0;
 }
@@ -279,8 +280,13 @@ int tether_coap_path_equals(const tether_coap_msg *msg, const char *path)
 {
     tether_coap_opt_iter it;
     tether_coap_opt o;
-    const char *p = path;
+    const char *p = path; /* the next segment; NULL once all are matched */
 
+    /* Split as tether_coap_build_path() does (RFC 7252 §6.4). */
+    if (*p == '/')
+        p++;
+    if (*p == '\0')
+        p = NULL;
     tether_coap_opt_iter_init(&it, msg);
     while (tether_coap_opt_next(&it, &o) == 0) {
         size_t seg;
@@ -288,38 +294,40 @@ int tether_coap_path_equals(const tether_coap_msg *msg, const char *path)
             break;
         if (o.num != TETHER_COAP_OPT_URI_PATH)
             continue;
-        if (*p == '\0')
+        if (p == NULL)
             return 0; /* message has more segments than path */
         seg = strcspn(p, "/");
         if (seg != o.len || memcmp(p, o.val, seg) != 0)
             return 0;
-        p += seg;
-        if (*p == '/')
-            p++;
+        p = p[seg] == '/' ? p + seg + 1 : NULL;
     }
-    return *p == '\0';
+    return p == NULL;
 }
 
 int tether_coap_path_string(const tether_coap_msg *msg, uint16_t num, char *out, size_t cap)
 {
     tether_coap_opt_iter it;
     tether_coap_opt o;
-    size_t n = 0;
+    size_t n = 0, sep = 0;
 
     if (cap == 0)
         return TETHER_ERR_NOSPACE;
     tether_coap_opt_iter_init(&it, msg);
     while (tether_coap_opt_next(&it, &o) == 0) {
+        if (o.num > num)
+            break;
         if (o.num != num)
             continue;
-        if (n + (n > 0) + o.len + 1 > cap) {
+        /* Every segment but the first gets a '/', even after an empty one. */
+        if (n + sep + o.len + 1 > cap) {
             out[0] = '\0';
             return TETHER_ERR_NOSPACE;
         }
-        if (n > 0)
+        if (sep)
             out[n++] = '/';
         memcpy(out + n, o.val, o.len);
         n += o.len;
+        sep = 1;
     }
     out[n] = '\0';
     return 0;
@@ -340,7 +348,8 @@ int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uin
     memset(b, 0, sizeof(*b));
     b->buf = buf;
     b->cap = cap;
-    if (tkl > TETHER_COAP_MAX_TOKEN || type > 3 || (tkl > 0 && token == NULL))
+    if (tkl > TETHER_COAP_MAX_TOKEN || type > 3 || (tkl > 0 && token == NULL) ||
+        (code == TETHER_COAP_EMPTY && tkl > 0))
         return fail(b, TETHER_ERR_INVAL);
     if (buf == NULL || cap < (size_t)TETHER_COAP_HEADER_SIZE + tkl)
         return fail(b, TETHER_ERR_NOSPACE);
@@ -352,6 +361,13 @@ int tether_coap_build_init(tether_coap_builder *b, uint8_t *buf, size_t cap, uin
         memcpy(buf + TETHER_COAP_HEADER_SIZE, token, tkl);
     b->len = TETHER_COAP_HEADER_SIZE + (size_t)tkl;
     return 0;
+}
+
+/* RFC 7252 §4.1: an Empty message is the header alone. The parser refuses
+ * anything more, so the builder never makes it. Valid once init succeeded. */
+static int is_empty_msg(const tether_coap_builder *b)
+{
+    return b->buf[1] == TETHER_COAP_EMPTY;
 }
 
 /* The nibble for a delta or length, and the extended bytes it needs. */
@@ -390,7 +406,7 @@ int tether_coap_build_opt(tether_coap_builder *b, uint16_t num, const void *val,
         return b->err;
     if (b->has_payload || num < b->last_opt)
         return fail(b, TETHER_ERR_OPTION_ORDER);
-    if (len > 65804 || (len > 0 && val == NULL))
+    if (len > 65804 || (len > 0 && val == NULL) || is_empty_msg(b))
         return fail(b, TETHER_ERR_INVAL);
     delta = (uint32_t)num - b->last_opt;
     dn = nibble(delta, &dext);
@@ -431,18 +447,21 @@ int tether_coap_build_path(tether_coap_builder *b, uint16_t num, const char *pat
 
     if (p == NULL)
         return fail(b, TETHER_ERR_INVAL);
+    /* RFC 7252 §6.4 step 8: "" and "/" add nothing; otherwise every segment,
+     * empty ones included ("a/" is "a" then ""), is one option. */
     if (*p == '/')
         p++;
-    while (*p != '\0') {
+    if (*p == '\0')
+        return b->err;
+    for (;;) {
         size_t seg = strcspn(p, "/");
         int rc = tether_coap_build_opt(b, num, p, seg);
         if (rc != 0)
             return rc;
-        p += seg;
-        if (*p == '/')
-            p++;
+        if (p[seg] == '\0')
+            return 0;
+        p += seg + 1;
     }
-    return b->err;
 }
 
 int tether_coap_build_block(tether_coap_builder *b, uint16_t num, const tether_coap_block *blk)
@@ -458,6 +477,8 @@ int tether_coap_build_payload_reserve(tether_coap_builder *b, uint8_t **dst, siz
 
     if (b->err)
         return b->err;
+    if (is_empty_msg(b))
+        return fail(b, TETHER_ERR_INVAL);
     if (b->cap - b->len < marker) {
         *dst = NULL;
         *avail = 0;
@@ -476,6 +497,8 @@ int tether_coap_build_payload_commit(tether_coap_builder *b, size_t n)
         return b->err;
     if (n == 0)
         return 0;
+    if (is_empty_msg(b))
+        return fail(b, TETHER_ERR_INVAL);
     marker = b->has_payload ? 0 : 1;
     if (b->cap - b->len < marker + n)
         return fail(b, TETHER_ERR_NOSPACE);
@@ -494,6 +517,8 @@ int tether_coap_build_payload(tether_coap_builder *b, const void *p, size_t n)
 
     if (n == 0)
         return b->err;
+    if (p == NULL)
+        return fail(b, TETHER_ERR_INVAL);
     rc = tether_coap_build_payload_reserve(b, &dst, &avail);
     if (rc != 0)
         return rc;

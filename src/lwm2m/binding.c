@@ -2,7 +2,10 @@
 /* LwM2M versions and binding strings. LwM2M 1.0 §5.3.1.1 lists the six
  * bindings a 1.0 client may use, and nothing else is one (R17). From 1.1 a
  * binding is a set of transport letters and queue mode travels in its own
- * "Q" parameter, so Q inside "b" is refused there; 1.2 adds M and H. */
+ * "Q" parameter, so Q inside "b" is refused there. The letters are U, M,
+ * H, T, S and N, each at most once: 1.1 reserved M (MQTT) and H (HTTP) and
+ * 1.2 defined them, and a server that accepts them from 1.1 on loses nothing
+ * while interoperating with 1.1 clients that announce them early. */
 #include "tether/lwm2m.h"
 
 #include <string.h>
@@ -75,8 +78,8 @@ static const struct {
     {'T', TETHER_LWM2M_BIND_T, TETHER_LWM2M_V1_1},
     {'S', TETHER_LWM2M_BIND_S, TETHER_LWM2M_V1_1},
     {'N', TETHER_LWM2M_BIND_N, TETHER_LWM2M_V1_1},
-    {'M', TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_2},
-    {'H', TETHER_LWM2M_BIND_H, TETHER_LWM2M_V1_2},
+    {'M', TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_1},
+    {'H', TETHER_LWM2M_BIND_H, TETHER_LWM2M_V1_1},
 };
 
 int tether_lwm2m_binding_parse(const char *s, size_t len, int v, uint8_t *flags)

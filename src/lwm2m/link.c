@@ -235,8 +235,11 @@ static const uint8_t *scan_entry(const uint8_t *p, const uint8_t *end, raw_entry
     return p;
 }
 
-/* Resolve a non-root URI against root ("" for "/"): the LwM2M path below
- * it, depth 1..4. Returns 0, 1 when uri is the root itself, or -1. */
+/* Resolve a non-root URI against root ("" for "/"). Returns 0 with the
+ * LwM2M path below the root (depth 1..4), 1 when uri is the root itself,
+ * 2 when it is foreign (outside the root, or not starting with a digit
+ * below it, e.g. </lwm2m/3/0> when the root is "/"), or -1 when it looks
+ * like an LwM2M path but is not one (</3/a>, </65535>, </1/2/3/4/5>). */
 static int resolve(const tether_lwm2m_view *uri, const tether_lwm2m_view *root,
                    tether_lwm2m_path *path)
 {
@@ -245,14 +248,18 @@ static int resolve(const tether_lwm2m_view *uri, const tether_lwm2m_view *root,
 
     if (root->len > 0) {
         if (n < root->len || memcmp(u, root->ptr, root->len) != 0)
-            return -1;
+            return 2;
         if (n == root->len)
             return 1;
         u += root->len;
         n -= root->len;
     }
+    if (u[0] != '/')
+        return 2; /* </lwm2mx/1> is not under </lwm2m>; <1/0> is relative */
     if (n == 1 && u[0] == '/')
-        return root->len == 0 ? 1 : -1; /* "</>"; "</lwm2m/>" is not a path */
+        return root->len == 0 ? 1 : 2;
+    if (n < 2 || u[1] < '0' || u[1] > '9')
+        return 2;
     if (tether_lwm2m_path_parse(path, (const char *)u, n) != 0 || path->len == 0)
         return -1;
     return 0;
@@ -312,6 +319,8 @@ int tether_lwm2m_link_iter_init(tether_lwm2m_link_iter *it, const uint8_t *buf, 
                 r.count++;
                 if (path.ids[0] == 0)
                     r.security_count++;
+            } else if (rc == 2) {
+                r.foreign_count++;
             }
         }
         if (p == end)
@@ -331,12 +340,21 @@ int tether_lwm2m_link_next(tether_lwm2m_link_iter *it, tether_lwm2m_link *out)
     raw_entry e;
     int rc;
 
-    if (it == NULL || out == NULL || it->p == NULL || it->p >= it->end)
+    if (it == NULL || out == NULL || it->p == NULL)
         return TETHER_ERR_NOT_FOUND;
-    p = scan_entry(it->p, it->end, &e);
-    if (p == NULL)
-        return TETHER_ERR_NOT_FOUND; /* not reachable after a good init */
-    memset(&l, 0, sizeof(l));
+    for (;;) {
+        if (it->p >= it->end)
+            return TETHER_ERR_NOT_FOUND;
+        p = scan_entry(it->p, it->end, &e);
+        if (p == NULL)
+            return TETHER_ERR_NOT_FOUND; /* not reachable after a good init */
+        memset(&l, 0, sizeof(l));
+        rc = e.is_root ? 1 : resolve(&e.uri, &it->root, &l.path);
+        it->p = p < it->end ? p + 1 : p;
+        if (rc == 0 || rc == 1)
+            break;
+        /* foreign entries are skipped (counted by init) */
+    }
     l.uri = e.uri;
     l.attrs = e.attrs;
     l.ct = e.ct;
@@ -344,15 +362,11 @@ int tether_lwm2m_link_next(tether_lwm2m_link_iter *it, tether_lwm2m_link *out)
     l.has_ver = e.has_ver;
     l.ver_major = e.ver_major;
     l.ver_minor = e.ver_minor;
-    rc = e.is_root ? 1 : resolve(&e.uri, &it->root, &l.path);
-    if (rc < 0)
-        return TETHER_ERR_NOT_FOUND;
     if (rc == 1) {
         l.is_root = 1;
         memset(&l.path, 0, sizeof(l.path));
     }
     l.is_security = l.path.len > 0 && l.path.ids[0] == 0;
-    it->p = p < it->end ? p + 1 : p;
     *out = l;
     return 0;
 }
@@ -370,6 +384,11 @@ size_t tether_lwm2m_link_count(const tether_lwm2m_link_iter *it)
 size_t tether_lwm2m_link_security_count(const tether_lwm2m_link_iter *it)
 {
     return it->security_count;
+}
+
+size_t tether_lwm2m_link_foreign_count(const tether_lwm2m_link_iter *it)
+{
+    return it->foreign_count;
 }
 
 int tether_lwm2m_link_is_security(const tether_lwm2m_link *e)

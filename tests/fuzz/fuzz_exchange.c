@@ -72,7 +72,9 @@ static void done(void *arg, tether_time now, int status, const tether_coap_msg *
 {
     uintptr_t tag = (uintptr_t)arg;
     (void)resp;
-    if (now != F.now)
+    /* fini reports the last `now` the engine was given, which may trail
+     * the clock when the last step made no call. */
+    if (now > F.now)
         __builtin_trap();
     /* Some callbacks poke the engine back: cancel another exchange, start
      * a new one. Both are allowed from a callback. */

@@ -68,8 +68,8 @@ static void test_R17_binding_reads_only_len_bytes(void **state)
 
 static void test_binding_1_1_letters(void **state)
 {
-    static const char *ok11[] = {"U", "T", "S", "N", "UT", "TU", "UTSN", "NSTU", "US"};
-    static const char *bad11[] = {"", "UQ", "Q", "UU", "UTU", "M", "H", "UM", "u", "X", "U S"};
+    static const char *ok11[] = {"U", "T", "S", "N", "UT", "TU", "UTSN", "NSTU", "US", "M", "H", "UMHTSN"};
+    static const char *bad11[] = {"", "UQ", "Q", "UU", "UTU", "MM", "HUH", "UMU", "u", "X", "U S"};
     static const char *ok12[] = {"M", "H", "UMHTSN", "HM"};
     static const char *bad12[] = {"UQ", "MM", "UMHTSNU", "Q"};
     uint8_t f;
@@ -106,6 +106,9 @@ static void test_binding_format(void **state)
                                                  TETHER_LWM2M_V1_1, out, sizeof(out)),
                      TETHER_ERR_INVAL);
     assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_1, out,
+                                                 sizeof(out)), 0);
+    assert_string_equal(out, "M");
+    assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_M, TETHER_LWM2M_V1_0, out,
                                                  sizeof(out)), TETHER_ERR_INVAL);
     assert_int_equal(tether_lwm2m_binding_format(TETHER_LWM2M_BIND_Q, TETHER_LWM2M_V1_0, out,
                                                  sizeof(out)), TETHER_ERR_INVAL);

@@ -111,6 +111,36 @@ static void test_link_without_root_entry(void **state)
     assert_int_equal(e.path.len, 2);
 }
 
+static void test_link_foreign_entries_skipped(void **state)
+{
+    /* RFC 6690 lets a client list other resources: they are not LwM2M
+     * paths, so they are counted and skipped, not fatal. */
+    const char *s = "</>;rt=\"oma.lwm2m\";ct=11543,</1/0>,</3/0>,</5>,</lwm2m/3303/0>;ver=\"1.1\"";
+    const char *alt = "</lwm2m>;rt=\"oma.lwm2m\",</1/0>,</lwm2m/3/0>,</lwm2mx/1>,</lwm2m/>,<//1>,<1/0>,"
+                      "</foo>;ct=40";
+    tether_lwm2m_link_iter it;
+    tether_lwm2m_link e;
+    size_t n = 0;
+    (void)state;
+    assert_int_equal(init(&it, s), 0);
+    assert_int_equal(tether_lwm2m_link_count(&it), 3);
+    assert_int_equal(tether_lwm2m_link_foreign_count(&it), 1);
+    while (tether_lwm2m_link_next(&it, &e) == 0) {
+        assert_true(e.is_root || e.path.ids[0] != 3303);
+        n++;
+    }
+    assert_int_equal(n, 4); /* root + 3 */
+
+    assert_int_equal(init(&it, alt), 0);
+    assert_int_equal(tether_lwm2m_link_count(&it), 1);
+    assert_int_equal(tether_lwm2m_link_foreign_count(&it), 6);
+    assert_int_equal(tether_lwm2m_link_next(&it, &e), 0);
+    assert_true(e.is_root);
+    assert_int_equal(tether_lwm2m_link_next(&it, &e), 0);
+    assert_true(view_is(e.uri, "/lwm2m/3/0"));
+    assert_int_equal(tether_lwm2m_link_next(&it, &e), TETHER_ERR_NOT_FOUND);
+}
+
 static void test_R18_security_object_entries_flagged(void **state)
 {
     const char *s = "</0/0>,</0/1>,</1/0>,</10>";
@@ -156,9 +186,9 @@ static void test_link_rejects_malformed(void **state)
         "</65535>",                     /* reserved id */
         "</1/65536>",
         "</1/2/3/4/5>",
+        "</lwm2m>;rt=\"oma.lwm2m\",</lwm2m/3/a>",
+        "</lwm2m>;rt=\"oma.lwm2m\",</lwm2m/65535>",
         "</1/>",
-        "<//1>",
-        "<1/0>",
         "</>;rt=\"oma.lwm2m",           /* unbalanced quote */
         "</3303>;ver=\"1.1",
         "</3303>;ver=\"1.1\\\"",        /* escaped closing quote, then nothing */
@@ -170,11 +200,7 @@ static void test_link_rejects_malformed(void **state)
         "</>;rt=\"oma.lwm2m\";ct=\"60 \"",
         "</>;rt=\"oma.lwm2m\";ct=1;ct=2", /* known attribute twice */
         "</>;rt=\"oma.lwm2m\",</lwm2m>;rt=\"oma.lwm2m\"", /* two roots */
-        "</lwm2m>;rt=\"oma.lwm2m\",</1/0>", /* outside the root */
-        "</lwm2m>;rt=\"oma.lwm2m\",</lwm2m/>",
-        "</lwm2m>;rt=\"oma.lwm2m\",</lwm2mx/1>",
         "</lwm2m/>;rt=\"oma.lwm2m\"",
-        "</foo>",                       /* not a path under "/" */
         "</3/0/1>;pmin=-1",
         "</3/0/1>;pmax=1.5",
         "</3/0/1>;dim=4294967296",
@@ -284,8 +310,11 @@ static void test_link_rt_list_names_root(void **state)
     assert_int_equal(init(&it, "</a/b>;rt=\"x oma.lwm2m\",</a/b/1>"), 0);
     assert_true(view_is(tether_lwm2m_link_root(&it), "/a/b"));
     assert_int_equal(tether_lwm2m_link_count(&it), 1);
-    /* an rt that merely contains the name does not */
-    assert_int_equal(init(&it, "</a>;rt=\"oma.lwm2mx\",</a/1>"), TETHER_ERR_MALFORMED);
+    /* an rt that merely contains the name does not: both entries foreign */
+    assert_int_equal(init(&it, "</a>;rt=\"oma.lwm2mx\",</a/1>"), 0);
+    assert_int_equal(tether_lwm2m_link_root(&it).len, 0);
+    assert_int_equal(tether_lwm2m_link_count(&it), 0);
+    assert_int_equal(tether_lwm2m_link_foreign_count(&it), 2);
 }
 
 static void test_link_writer_register_payload(void **state)
@@ -386,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_link_register_payload),
         cmocka_unit_test(test_link_alternate_root),
         cmocka_unit_test(test_link_without_root_entry),
+        cmocka_unit_test(test_link_foreign_entries_skipped),
         cmocka_unit_test(test_R18_security_object_entries_flagged),
         cmocka_unit_test(test_link_rejects_malformed),
         cmocka_unit_test(test_link_never_reads_past_len),
