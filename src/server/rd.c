@@ -183,6 +183,11 @@ static const char *links_parse(links *l, const uint8_t *p, size_t len)
         return "no object list (an empty payload)";
     if (tether_lwm2m_link_iter_init(&l->it, p, len) != 0)
         return "the object list is not valid link-format";
+    /* Table 6: the object list is required. Entries that are not LwM2M
+     * paths (RFC 6690 allows other links) are skipped by the iterator, but
+     * a list of nothing else names no object at all. */
+    if (tether_lwm2m_link_count(&l->it) == 0)
+        return "the object list names no LwM2M object";
     l->root = tether_lwm2m_link_root(&l->it);
     if (l->root.len > TETHER_SERVER_ROOT_MAX)
         return "the root path is too long";

@@ -58,8 +58,7 @@ struct tether_server {
     char errmsg[192];
 };
 
-/* The config's field `rand` shares its name with a function that
- * tether_poison.h bans, so every use of it lives here, before the poison. */
+/* Randomness enters the engine in one place: these accessors. */
 static inline void tether_server_random(const tether_server_config *cfg, void *buf, size_t len)
 {
     cfg->rand(cfg->rand_user, buf, len);

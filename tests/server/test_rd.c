@@ -292,6 +292,10 @@ static void test_rd_bad_payloads(void **state)
     assert_int_equal(fx_request(f, &dev, TETHER_COAP_POST, "rd", "ep=p&lt=60", -1, "</1/0>", 6),
                      TETHER_COAP_CREATED);
     assert_int_equal(tether_server_count(f->srv), 1);
+    /* Links that are not LwM2M paths are skipped (RFC 6690 allows them). */
+    assert_int_equal(fx_register(f, &dev, "ep=q&lt=60", "</1/0>,</a/b>,</3/0>", NULL),
+                     TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_reg_object_count(tether_server_find_ep(f->srv, "q", 1)), 2);
 }
 
 /* R15: Register for a registered endpoint removes the old registration
