@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tetherd's output: every event and every library message is one line on
+ * stderr, written with a single write(2) so lines from one process never
+ * interleave. Text lines are "TIME LEVEL key=value ..." (values with
+ * spaces, quotes or '=' are double-quoted with \" and \\ escapes); JSON
+ * lines are one object each, with valid UTF-8 guaranteed (bytes of an
+ * invalid sequence are escaped as \u00XX). */
+#include "tetherd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tether/lwm2m.h"
+#include "tether/net.h"
+
+static int g_level = TETHER_LOG_INFO;
+static tetherd_log_format g_fmt = TETHERD_LOG_TEXT;
+
+void tetherd_log_setup(int level, tetherd_log_format fmt)
+{
+    g_level = level;
+    g_fmt = fmt;
+}
+
+/* --- a growable line ------------------------------------------------------ */
+
+typedef struct line {
+    char *p;
+    size_t len, cap;
+    char small[1024];
+} line;
+
+static void line_init(line *l)
+{
+    l->p = l->small;
+    l->len = 0;
+    l->cap = sizeof(l->small);
+}
+
+static void line_free(line *l)
+{
+    if (l->p != l->small)
+        free(l->p);
+}
+
+static void line_put(line *l, const char *s, size_t n)
+{
+    if (l->len + n + 2 > l->cap) {
+        size_t cap = (l->len + n + 2) * 2;
+        char *p = l->p == l->small ? malloc(cap) : realloc(l->p, cap);
+        if (p == NULL)
+            return; /* the line gets cut; the daemon goes on */
+        if (l->p == l->small)
+            memcpy(p, l->small, l->len);
+        l->p = p;
+        l->cap = cap;
+    }
+    memcpy(l->p + l->len, s, n);
+    l->len += n;
+}
+
+static void line_str(line *l, const char *s)
+{
+    line_put(l, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void line_fmt(line *l, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        line_put(l, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void line_emit(line *l)
+{
+    size_t off = 0;
+
+    line_put(l, "\n", 1);
+    while (off < l->len) {
+        ssize_t w = write(2, l->p + off, l->len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    line_free(l);
+}
+
+/* --- values ---------------------------------------------------------------- */
+
+static void text_value(line *l, const char *s)
+{
+    int quote = *s == '\0' || strpbrk(s, " \"=\\") != NULL;
+
+    if (!quote) {
+        line_str(l, s);
+        return;
+    }
+    line_put(l, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            line_put(l, "\\", 1);
+        line_put(l, s, 1);
+    }
+    line_put(l, "\"", 1);
+}
+
+static void json_string(line *l, const char *s)
+{
+    size_t n = strlen(s);
+    int utf8 = tether_lwm2m_utf8_valid((const uint8_t *)s, n);
+
+    line_put(l, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            line_put(l, "\\", 1);
+            line_put(l, &s[i], 1);
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8)) {
+            line_fmt(l, "\\u%04x", c);
+        } else {
+            line_put(l, &s[i], 1);
+        }
+    }
+    line_put(l, "\"", 1);
+}
+
+static void start(line *l, int level)
+{
+    struct timespec ts;
+    struct tm tm;
+    char t[96];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (long)(ts.tv_nsec / 1000000) % 1000);
+    line_init(l);
+    if (g_fmt == TETHERD_LOG_JSON) {
+        char lv[8];
+        size_t i;
+        const char *name = tether_log_level_name(level);
+        for (i = 0; name[i] && i < sizeof(lv) - 1; i++)
+            lv[i] = (char)(name[i] | 0x20);
+        lv[i] = '\0';
+        line_fmt(l, "{\"ts\":\"%s\",\"level\":\"%s\"", t, lv);
+    } else {
+        line_fmt(l, "%s %-5s", t, tether_log_level_name(level));
+    }
+}
+
+static void field_str(line *l, const char *key, const char *val)
+{
+    if (g_fmt == TETHERD_LOG_JSON) {
+        line_fmt(l, ",\"%s\":", key);
+        json_string(l, val);
+    } else {
+        line_fmt(l, " %s=", key);
+        text_value(l, val);
+    }
+}
+
+static void field_uint(line *l, const char *key, unsigned long long v)
+{
+    if (g_fmt == TETHERD_LOG_JSON)
+        line_fmt(l, ",\"%s\":%llu", key, v);
+    else
+        line_fmt(l, " %s=%llu", key, v);
+}
+
+static void finish(line *l)
+{
+    if (g_fmt == TETHERD_LOG_JSON)
+        line_put(l, "}", 1);
+    line_emit(l);
+}
+
+/* --- library messages ------------------------------------------------------ */
+
+static void log_line(int level, const char *module, const char *msg)
+{
+    line l;
+
+    start(&l, level);
+    if (g_fmt == TETHERD_LOG_JSON) {
+        field_str(&l, "module", module);
+        field_str(&l, "msg", msg);
+    } else {
+        line_fmt(&l, " %s: ", module);
+        line_str(&l, msg);
+    }
+    finish(&l);
+}
+
+void tetherd_log(void *user, int level, const char *module, const char *msg)
+{
+    (void)user;
+    if (level <= g_level)
+        log_line(level, module, msg);
+}
+
+void tetherd_notice(const char *msg)
+{
+    log_line(TETHER_LOG_INFO, "tetherd", msg);
+}
+
+/* --- events ------------------------------------------------------------------ */
+
+static const char *event_name(tether_server_event_type t)
+{
+    switch (t) {
+    case TETHER_SERVER_EV_REGISTERED: return "registered";
+    case TETHER_SERVER_EV_UPDATED: return "updated";
+    case TETHER_SERVER_EV_DEREGISTERED: return "deregistered";
+    case TETHER_SERVER_EV_EXPIRED: return "expired";
+    case TETHER_SERVER_EV_REPLACED: return "replaced";
+    case TETHER_SERVER_EV_LIFETIME: return "lifetime";
+    }
+    return "?";
+}
+
+static void field_objects(line *l, const tether_server_reg *r)
+{
+    size_t n = tether_server_reg_object_count(r);
+
+    if (g_fmt == TETHERD_LOG_JSON) {
+        line_str(l, ",\"objects\":[");
+        for (size_t i = 0; i < n; i++) {
+            tether_server_obj o;
+            tether_server_reg_object(r, i, &o);
+            if (o.iid == TETHER_SERVER_NO_IID)
+                line_fmt(l, "%s\"/%u\"", i ? "," : "", o.oid);
+            else
+                line_fmt(l, "%s\"/%u/%u\"", i ? "," : "", o.oid, o.iid);
+        }
+        line_str(l, "]");
+    } else {
+        line_str(l, " objects=");
+        for (size_t i = 0; i < n; i++) {
+            tether_server_obj o;
+            tether_server_reg_object(r, i, &o);
+            if (o.iid == TETHER_SERVER_NO_IID)
+                line_fmt(l, "%s</%u>", i ? "," : "", o.oid);
+            else
+                line_fmt(l, "%s</%u/%u>", i ? "," : "", o.oid, o.iid);
+        }
+    }
+}
+
+static void field_changes(line *l, unsigned changed)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{TETHER_CHANGED_LIFETIME, "lt"},    {TETHER_CHANGED_BINDING, "b"},
+                 {TETHER_CHANGED_SMS, "sms"},        {TETHER_CHANGED_OBJECTS, "objects"},
+                 {TETHER_CHANGED_ADDRESS, "addr"}};
+    char buf[64] = "";
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (changed & names[i].bit) {
+            if (buf[0])
+                strcat(buf, ",");
+            strcat(buf, names[i].name);
+        }
+    }
+    field_str(l, "changed", buf[0] ? buf : "none");
+}
+
+void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev)
+{
+    const tether_server_reg *r = ev->reg;
+    char addr[TETHER_UDP_ADDRSTR_MAX], b[8];
+    int level = TETHER_LOG_INFO;
+    line l;
+    (void)user;
+    (void)now;
+
+    if (ev->type == TETHER_SERVER_EV_LIFETIME && ev->status != 0)
+        level = TETHER_LOG_WARN;
+    if (level > g_level)
+        return;
+    tether_udp_peer_str(tether_server_reg_peer(r), addr, sizeof(addr));
+    start(&l, level);
+    field_str(&l, "event", event_name(ev->type));
+    field_str(&l, "ep", tether_server_reg_ep(r));
+    field_str(&l, "id", tether_server_reg_id(r));
+    field_str(&l, "addr", addr);
+    switch (ev->type) {
+    case TETHER_SERVER_EV_REGISTERED:
+        field_uint(&l, "lt", tether_server_reg_lifetime(r));
+        field_str(&l, "b", tether_server_reg_binding_str(r, b, sizeof(b)));
+        if (tether_server_reg_queue(r) && tether_server_reg_version(r) != TETHER_LWM2M_V1_0)
+            field_str(&l, "q", "1");
+        field_str(&l, "lwm2m", tether_server_reg_version_str(r));
+        if (tether_server_reg_sms(r)[0])
+            field_str(&l, "sms", tether_server_reg_sms(r));
+        if (tether_server_reg_root(r)[0])
+            field_str(&l, "root", tether_server_reg_root(r));
+        field_objects(&l, r);
+        break;
+    case TETHER_SERVER_EV_UPDATED:
+        field_uint(&l, "lt", tether_server_reg_lifetime(r));
+        field_str(&l, "b", tether_server_reg_binding_str(r, b, sizeof(b)));
+        field_changes(&l, ev->changed);
+        if (ev->changed & TETHER_CHANGED_OBJECTS)
+            field_objects(&l, r);
+        break;
+    case TETHER_SERVER_EV_EXPIRED:
+        field_uint(&l, "lt", tether_server_reg_lifetime(r));
+        break;
+    case TETHER_SERVER_EV_LIFETIME: {
+        char cs[5];
+        field_str(&l, "via", ev->via == TETHER_SERVER_SYNC_READ ? "read" : "write");
+        field_str(&l, "status", ev->status == 0 ? "ok" : tether_strerror(ev->status));
+        if (ev->code != 0)
+            field_str(&l, "code", tether_coap_code_str(ev->code, cs));
+        field_uint(&l, "lt", tether_server_reg_lifetime(r));
+        break;
+    }
+    case TETHER_SERVER_EV_DEREGISTERED:
+    case TETHER_SERVER_EV_REPLACED:
+        break;
+    }
+    finish(&l);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tetherd: the LwM2M server daemon. It binds the --coap sockets, builds a
+ * server engine from the flags, and drives it with the UDP adapter's epoll
+ * loop until SIGINT or SIGTERM, then frees everything and exits 0. The
+ * engine is sans-I/O; this file is where time (tether_os_now_ms), randomness
+ * (tether_os_random) and sockets come in. Exit codes: 0 after a clean stop,
+ * 1 when it cannot start (bind failed ...), 2 for a bad command line. */
+#include "tetherd.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tether/net.h"
+#include "tether/os.h"
+
+static tether_udp *g_udp;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_udp != NULL)
+        tether_udp_stop(g_udp); /* async-signal-safe */
+}
+
+/* The adapter's engine table, over the server's four sans-I/O calls. */
+static int e_recv(void *e, tether_time now, const tether_peer *peer, const uint8_t *buf,
+                  size_t len)
+{
+    return tether_server_recv(e, now, peer, buf, len);
+}
+
+static int e_send(void *e, tether_time now, tether_peer *peer, uint8_t *buf, size_t cap,
+                  size_t *len)
+{
+    return tether_server_send(e, now, peer, buf, cap, len);
+}
+
+static tether_time e_deadline(void *e)
+{
+    return tether_server_next_deadline(e);
+}
+
+static int e_timeout(void *e, tether_time now)
+{
+    return tether_server_on_timeout(e, now);
+}
+
+static const tether_engine_ops server_ops = {e_recv, e_send, e_deadline, e_timeout};
+
+int main(int argc, char **argv)
+{
+    tetherd_options o;
+    tether_udp_config ucfg;
+    tether_server_config scfg;
+    tether_server_callbacks cb = {tetherd_on_event};
+    tether_server *srv = NULL;
+    struct sigaction sa;
+    char msg[256];
+    int rc, err;
+
+    rc = tetherd_parse_args(argc, argv, &o);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return 2;
+    tetherd_log_setup(o.log_level, o.log_format);
+
+    tether_udp_config_default(&ucfg);
+    err = tether_udp_new(&g_udp, &ucfg);
+    if (err != 0) {
+        fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
+        return 1;
+    }
+    for (size_t i = 0; i < o.n_coap; i++) {
+        uint16_t iface;
+        err = tether_udp_listen(g_udp, o.coap[i], &iface);
+        if (err != 0) {
+            fprintf(stderr, "tetherd: --coap %s: %s\n", o.coap[i], tether_udp_errmsg(g_udp));
+            tether_udp_free(g_udp);
+            return 1;
+        }
+        snprintf(msg, sizeof(msg), "listening on %s (port %u)", o.coap[i],
+                 (unsigned)tether_udp_port(g_udp, iface));
+        tetherd_notice(msg);
+    }
+
+    tether_server_config_default(&scfg);
+    scfg.default_lifetime_s = o.default_lifetime;
+    scfg.grace_s = o.grace;
+    scfg.ssid = o.ssid;
+    scfg.lifetime_sync = o.lifetime_sync;
+    scfg.max_registrations = o.max_registrations;
+    scfg.rand = tether_os_random;
+    scfg.log = tetherd_log;
+    err = tether_server_new(&srv, &scfg, &cb, NULL);
+    if (err != 0) {
+        fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));
+        tether_udp_free(g_udp);
+        return 1;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    snprintf(msg, sizeof(msg), "ready: default lifetime %u s, grace %u s, lifetime sync %s%s",
+             (unsigned)o.default_lifetime, (unsigned)o.grace,
+             o.lifetime_sync == TETHER_SERVER_SYNC_READ ? "read" : "write",
+             o.ssid ? "" : ", no --ssid");
+    tetherd_notice(msg);
+
+    err = tether_udp_run(g_udp, &server_ops, srv);
+    rc = 0;
+    if (err != 0) {
+        snprintf(msg, sizeof(msg), "loop stopped: %s: %s", tether_err_name(err),
+                 tether_strerror(err));
+        tetherd_log(NULL, TETHER_LOG_ERROR, "tetherd", msg);
+        rc = 1;
+    } else {
+        tether_server_stats st;
+        tether_server_get_stats(srv, &st);
+        snprintf(msg, sizeof(msg),
+                 "stopped: %zu registrations live; %llu registered, %llu updated, %llu "
+                 "deregistered, %llu expired, %llu replaced, %llu rejected",
+                 st.registrations, (unsigned long long)st.registered,
+                 (unsigned long long)st.updated, (unsigned long long)st.deregistered,
+                 (unsigned long long)st.expired, (unsigned long long)st.replaced,
+                 (unsigned long long)st.rejected);
+        tetherd_notice(msg);
+    }
+    tether_server_free(srv);
+    tether_udp_free(g_udp);
+    g_udp = NULL;
+    return rc;
+}
