@@ -59,6 +59,19 @@
 #define TETHER_CLIENT_MAX_ALT_PATH 16
 #endif
 
+/* The largest body moved block-wise (RFC 7959): a Register or Update whose
+ * object list does not fit one datagram goes out in Block1 blocks, a Read
+ * or Discover answer larger than a datagram in Block2 slices, and a Write
+ * arriving in Block1 blocks is reassembled up to this size (larger: 4.13).
+ * RFC 7959 allows far more; 4096 holds the object list of some 300
+ * instances or a few KB of resource values, which is what a small device
+ * has. It costs twice this much RAM (a scratch body and one reassembly
+ * slot). 0 compiles block-wise transfer out: every message must then fit
+ * one datagram (CoAP max_message). */
+#ifndef TETHER_CLIENT_MAX_BODY
+#define TETHER_CLIENT_MAX_BODY 4096
+#endif
+
 /* Strings of the Device object (/3/0/0..3, 16) are kept by pointer (the
  * caller's, typically in flash), so they need no size here. */
 

@@ -76,10 +76,21 @@ void tether_client_server_config_default(tether_client_server_config *sc)
     sc->binding = "U";            /* R17 */
 }
 
-static size_t client_part_size(void)
+static size_t round_up(size_t n)
 {
     size_t a = alignof(max_align_t);
-    return (sizeof(struct tether_client) + a - 1) / a * a;
+    return (n + a - 1) / a * a;
+}
+
+/* The caller's block: [client][body scratch][Block1 reassembly][CoAP]. */
+static size_t client_part_size(void)
+{
+    size_t n = round_up(sizeof(struct tether_client));
+#if CLIENT_BLOCKWISE
+    n += round_up(TETHER_CLIENT_MAX_BODY) +
+         round_up(tether_block1_rx_mem_size(1, TETHER_CLIENT_MAX_BODY));
+#endif
+    return n;
 }
 
 static int copy_str(char *dst, size_t cap, const char *src)
@@ -215,6 +226,20 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     (void)object_insert(c, &client_obj_server, c);
     (void)object_insert(c, &client_obj_device, c);
 
+#if CLIENT_BLOCKWISE
+    {
+        tether_block1_rx_config rxc;
+        size_t body_at = round_up(sizeof(struct tether_client));
+        size_t rx_at = body_at + round_up(TETHER_CLIENT_MAX_BODY);
+        tether_block1_rx_config_default(&rxc);
+        rxc.slots = 1; /* one Write in blocks at a time; a second evicts the first */
+        rxc.max_body = TETHER_CLIENT_MAX_BODY;
+        c->body = (uint8_t *)mem + body_at;
+        rc = tether_block1_rx_init(&c->rx, (uint8_t *)mem + rx_at, off - rx_at, &rxc);
+        if (rc != 0)
+            return rc;
+    }
+#endif
     memset(&cb, 0, sizeof(cb));
     cb.on_request = on_coap_request;
     rc = tether_coap_init(&c->coap, (uint8_t *)mem + off, memsz - off, &coap, &cb, c);

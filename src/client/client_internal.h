@@ -16,7 +16,11 @@
 #include <stdint.h>
 
 #include "tether/client.h"
+#include "tether/coap_block.h"
 #include "tether/coap_exchange.h"
+
+/* Block-wise transfer is compiled in when the body limit is not 0. */
+#define CLIENT_BLOCKWISE (TETHER_CLIENT_MAX_BODY > 0)
 
 #define CLIENT_LOG_MODULE "client"
 
@@ -36,6 +40,13 @@
 enum client_pending {
     PEND_UPDATE = 0x01,  /* send an Update as soon as the state allows */
     PEND_DISABLE = 0x02, /* /1/x/4 executed */
+};
+
+/* What a Register or Update carries besides its path (sent_flags). */
+enum client_msg_flags {
+    MSG_LT = 0x01,   /* lt= */
+    MSG_B = 0x02,    /* b= */
+    MSG_LIST = 0x04, /* the object list as payload */
 };
 
 /* Inputs of the registration state machine (register.c, reg_step()). */
@@ -80,6 +91,11 @@ typedef struct client_server {
     char acked_b[TETHER_CLIENT_MAX_BINDING + 1], sent_b[TETHER_CLIENT_MAX_BINDING + 1];
     uint32_t acked_gen, sent_gen; /* object list generation */
     uint8_t sent_full;            /* the message in flight is a Register */
+    uint8_t sent_flags;           /* what it carries (MSG_*), fixed for all its blocks */
+#if CLIENT_BLOCKWISE
+    uint8_t btx_active;           /* its object list goes out in Block1 blocks */
+    tether_block1_tx btx;
+#endif
     /* Location-Path segments of 2.01, each a length byte then the bytes. */
     uint8_t loc[TETHER_CLIENT_MAX_LOCATION];
     uint8_t loc_len;
@@ -116,6 +132,11 @@ struct tether_client {
     client_server servers[TETHER_CLIENT_MAX_SERVERS];
     client_object_slot objects[CLIENT_MAX_OBJECT_SLOTS]; /* ascending oid */
     uint8_t nobjects;
+#if CLIENT_BLOCKWISE
+    uint8_t *body;         /* TETHER_CLIENT_MAX_BODY bytes of scratch in the caller's
+                              block: a whole body is rendered here, then cut into blocks */
+    tether_block1_rx *rx;  /* one reassembly slot for Block1 Writes */
+#endif
     const char *errmsg; /* static sentence, "" when none (STYLE rule 7) */
 };
 

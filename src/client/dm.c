@@ -8,10 +8,14 @@
  * cannot produce, and 4.01 for anything on the Security object (obj_security.c).
  * The checks run in that order, before any handler is called, and a Write
  * runs every handler twice (check, then apply), so a refused request
- * changes nothing. Payloads are encoded straight into the CoAP layer's
- * answer buffer (no copy). Not here: Observe (a GET with Observe is
- * answered as a plain Read, which RFC 7641 §3.1 allows), Write-Attributes
- * (5.01) and block-wise transfers (a Block1 request gets 4.13). */
+ * changes nothing. Bodies larger than a datagram move block-wise (RFC
+ * 7959): a Read or Discover answer is rendered whole into the body scratch
+ * and sliced per Block2 request; a Write in Block1 blocks is reassembled
+ * (one transfer at a time) and handled once complete. With
+ * TETHER_CLIENT_MAX_BODY 0 answers are encoded straight into the datagram
+ * and Block1 requests get 4.13. Not here: Observe (a GET with Observe is
+ * answered as a plain Read, which RFC 7641 §3.1 allows) and Write-Attributes
+ * (5.01). */
 #include <string.h>
 
 #include "client/client_internal.h"
@@ -42,6 +46,10 @@ typedef struct dm_req {
     tether_time now;
     const tether_coap_msg *req;
     tether_coap_incoming *in;
+    const uint8_t *payload; /* the request's payload, or the reassembled Block1 body */
+    size_t payload_len;
+    uint8_t has_block1;     /* the final answer of a Block1 transfer carries block1 */
+    tether_coap_block block1;
 } dm_req;
 
 static int is_tlv(uint32_t fmt)
@@ -65,7 +73,16 @@ static uint8_t handler_code(tether_client *c, int rc)
 
 static void reply_code(dm_req *q, uint8_t code)
 {
-    (void)tether_coap_reply_code(q->c->coap, q->now, q->in, code);
+    tether_coap_builder b;
+
+    if (!q->has_block1) {
+        (void)tether_coap_reply_code(q->c->coap, q->now, q->in, code);
+        return;
+    }
+    if (tether_coap_reply_begin(q->c->coap, &b, q->in, code) != 0)
+        return;
+    (void)tether_coap_build_block(&b, TETHER_COAP_OPT_BLOCK1, &q->block1); /* RFC 7959 §2.3 */
+    (void)tether_coap_reply_send(q->c->coap, q->now, q->in, &b);
 }
 
 /* --- the object table ------------------------------------------------------------ */
@@ -261,7 +278,36 @@ static void reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn
     uint8_t *dst;
     size_t avail, n = 0;
     uint8_t code;
+#if CLIENT_BLOCKWISE
+    tether_block2_slice slice;
+    int rc;
 
+    /* The whole body first, then the slice the request asks for (RFC 7959
+     * §2.4, stateless: a later block renders the body again). */
+    code = encode(q->c, t, fmt, q->c->body, TETHER_CLIENT_MAX_BODY, &n);
+    if (code != C_OK) {
+        if (code == C_INTERNAL)
+            TETHER_LOG(q->c->log, q->c->log_user, TETHER_LOG_WARN, CLIENT_LOG_MODULE,
+                       "%s: answer larger than TETHER_CLIENT_MAX_BODY", q->c->endpoint);
+        reply_code(q, code);
+        return;
+    }
+    if (tether_coap_reply_begin(q->c->coap, &b, q->in, TETHER_COAP_CONTENT) != 0)
+        return;
+    (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, fmt);
+    if (tether_coap_build_payload_reserve(&b, &dst, &avail) != 0) {
+        reply_code(q, C_INTERNAL);
+        return;
+    }
+    avail = avail > TETHER_BLOCK_OPTS_OVERHEAD ? avail - TETHER_BLOCK_OPTS_OVERHEAD : 0;
+    rc = tether_block2_slice_get(q->req, n, avail, TETHER_BLOCK_SZX_MAX, &slice);
+    if (rc == 0)
+        rc = tether_block2_slice_write(&slice, q->c->body, &b);
+    if (rc != 0) {
+        reply_code(q, tether_block_answer_code(rc));
+        return;
+    }
+#else
     if (tether_coap_reply_begin(q->c->coap, &b, q->in, TETHER_COAP_CONTENT) != 0)
         return;
     (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, fmt);
@@ -278,6 +324,7 @@ static void reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn
         return;
     }
     (void)tether_coap_build_payload_commit(&b, n);
+#endif
     (void)tether_coap_reply_send(q->c->coap, q->now, q->in, &b);
 }
 
@@ -452,15 +499,14 @@ static uint8_t write_tlv_level(tether_client *c, const client_object_slot *o, ui
  * entries, or a single OBJECT_INSTANCE entry wrapping them (servers send
  * both). *iid: in, the instance the path names, or TETHER_LWM2M_ID_RESERVED
  * (Create) to take the wrapper's id, which stays RESERVED if none. */
-static uint8_t tlv_instance_level(const tether_coap_msg *req, tether_tlv_iter *level,
-                                  uint16_t *iid)
+static uint8_t tlv_instance_level(const dm_req *q, tether_tlv_iter *level, uint16_t *iid)
 {
     tether_tlv_iter top;
     tether_tlv_entry e, extra;
 
-    if (tether_tlv_validate(req->payload, req->payload_len) != 0)
+    if (tether_tlv_validate(q->payload, q->payload_len) != 0)
         return C_BAD;
-    tether_tlv_iter_init(&top, req->payload, req->payload_len);
+    tether_tlv_iter_init(&top, q->payload, q->payload_len);
     *level = top;
     if (tether_tlv_next(&top, &e) != 0 || e.type != TETHER_TLV_OBJECT_INSTANCE)
         return C_OK; /* bare resources (or nothing) */
@@ -487,7 +533,7 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
         { reply_code(q, C_NOTALLOWED); return; } /* R19 */
     if (t->p.len == 2 && o->def->write == NULL)
         { reply_code(q, C_NOTALLOWED); return; }
-    if (q->req->payload_len == 0) {
+    if (q->payload_len == 0) {
         tether_coap_opt opt;
         /* A PUT with only a query is Write-Attributes (§5.4.4): not built. */
         if (replace && tether_coap_opt_find(q->req, TETHER_COAP_OPT_URI_QUERY, &opt) == 0) {
@@ -505,7 +551,7 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
             { reply_code(q, C_CT); return; }
         if (t->r->multiple) /* several values need TLV */
             { reply_code(q, C_CT); return; }
-        rc = tether_lwm2m_single_decode(fmt, q->req->payload, q->req->payload_len, t->r->type, &v);
+        rc = tether_lwm2m_single_decode(fmt, q->payload, q->payload_len, t->r->type, &v);
         if (rc == TETHER_ERR_UNSUPPORTED)
             { reply_code(q, C_CT); return; } /* opaque as text, or a number as opaque */
         if (rc != 0 || (v.type == TETHER_LWM2M_STRING &&
@@ -519,11 +565,11 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
         if (!is_tlv(fmt))
             { reply_code(q, C_CT); return; } /* an instance needs TLV */
         if (t->p.len == 3) {
-            if (tether_tlv_validate(q->req->payload, q->req->payload_len) != 0)
+            if (tether_tlv_validate(q->payload, q->payload_len) != 0)
                 { reply_code(q, C_BAD); return; }
-            tether_tlv_iter_init(&level, q->req->payload, q->req->payload_len);
+            tether_tlv_iter_init(&level, q->payload, q->payload_len);
         } else {
-            code = tlv_instance_level(q->req, &level, &iid);
+            code = tlv_instance_level(q, &level, &iid);
         }
         /* Check every value first, then apply: nothing changes on refusal. */
         for (int commit = 0; commit <= 1 && code == C_OK; commit++)
@@ -553,8 +599,8 @@ static void dm_execute(dm_req *q, const dm_target *t)
         { reply_code(q, C_NOTALLOWED); return; }
     if (!(t->r->ops & TETHER_LWM2M_OP_E) || o->def->execute == NULL)
         { reply_code(q, C_NOTALLOWED); return; } /* R19 */
-    code = handler_code(q->c, o->def->execute(o->user, t->p.ids[1], t->r->id, q->req->payload,
-                                              q->req->payload_len));
+    code = handler_code(q->c, o->def->execute(o->user, t->p.ids[1], t->r->id, q->payload,
+                                              q->payload_len));
     reply_code(q, code == C_OK ? TETHER_COAP_CHANGED : code);
 }
 
@@ -582,14 +628,14 @@ static void dm_create(dm_req *q, const dm_target *t)
     tether_tlv_iter level;
     uint32_t fmt = TETHER_FMT_TLV;
     uint8_t code = C_OK;
-    int has_values = q->req->payload_len > 0;
+    int has_values = q->payload_len > 0;
 
     if (!o->def->multi_instance || o->def->create == NULL)
         { reply_code(q, C_NOTALLOWED); return; }
     if (has_values) {
         if (tether_coap_content_format(q->req, &fmt) != 0 || !is_tlv(fmt))
             { reply_code(q, C_CT); return; }
-        code = tlv_instance_level(q->req, &level, &iid);
+        code = tlv_instance_level(q, &level, &iid);
         if (code != C_OK)
             { reply_code(q, code); return; }
     }
@@ -640,45 +686,101 @@ static void dm_delete(dm_req *q, const dm_target *t)
 
 /* --- dispatch ----------------------------------------------------------------------------- */
 
+static void dm_dispatch(dm_req *q, const dm_target *t)
+{
+    uint32_t accept;
+
+    switch (q->req->code) {
+    case TETHER_COAP_GET:
+        if (tether_coap_accept(q->req, &accept) == 0 && accept == TETHER_FMT_LINK)
+            dm_discover(q, t);
+        else
+            dm_read(q, t);
+        return;
+    case TETHER_COAP_PUT:
+        dm_write(q, t, 1);
+        return;
+    case TETHER_COAP_POST:
+        if (t->p.len == 1)
+            dm_create(q, t);
+        else if (t->p.len == 2)
+            dm_write(q, t, 0);
+        else
+            dm_execute(q, t);
+        return;
+    case TETHER_COAP_DELETE:
+        dm_delete(q, t);
+        return;
+    default:
+        reply_code(q, C_NOTALLOWED);
+        return;
+    }
+}
+
 void client_dm_handle(tether_client *c, client_server *s, tether_time now,
                       const tether_coap_msg *req, tether_coap_incoming *in)
 {
-    dm_req q = {c, s, now, req, in};
+    dm_req q;
     tether_lwm2m_path p;
     tether_coap_opt blk;
     dm_target t;
-    uint32_t accept;
     uint8_t code;
+    int slot = -1;
 
-    if (tether_lwm2m_path_from_msg(&p, req, c->alt_path[0] != '\0' ? c->alt_path + 1 : NULL) != 0)
-        { reply_code(&q, C_NOTFOUND); return; }
-    if (client_security_hidden(&p))
-        { reply_code(&q, C_UNAUTH); return; } /* R18, LwM2M 1.0.2 §E.1 */
-    if (tether_coap_opt_find(req, TETHER_COAP_OPT_BLOCK1, &blk) == 0)
-        { reply_code(&q, TETHER_COAP_REQUEST_ENTITY_TOO_LARGE); return; }
+    memset(&q, 0, sizeof(q));
+    q.c = c;
+    q.s = s;
+    q.now = now;
+    q.req = req;
+    q.in = in;
+    q.payload = req->payload;
+    q.payload_len = req->payload_len;
+    if (tether_lwm2m_path_from_msg(&p, req, c->alt_path[0] != '\0' ? c->alt_path + 1 : NULL) != 0) {
+        reply_code(&q, C_NOTFOUND);
+        return;
+    }
+    if (client_security_hidden(&p)) {
+        reply_code(&q, C_UNAUTH); /* R18, LwM2M 1.0.2 §E.1 */
+        return;
+    }
     code = resolve(c, &p, &t);
-    if (code != C_OK)
-        { reply_code(&q, code); return; }
+    if (code != C_OK) {
+        reply_code(&q, code);
+        return;
+    }
+    if (tether_coap_opt_find(req, TETHER_COAP_OPT_BLOCK1, &blk) == 0) {
+#if CLIENT_BLOCKWISE
+        /* A body in blocks (RFC 7959 §2.5): collect it, answer 2.31 per
+         * block, and act on the whole body with the last one. */
+        tether_block1_rx_result r;
+        int rc = tether_block1_rx_feed(c->rx, now, &in->peer, req, &r);
+        if (rc != 0) {
+            reply_code(&q, tether_block_answer_code(rc));
+            return;
+        }
+        q.has_block1 = 1;
+        q.block1 = r.block1;
+        if (r.status == TETHER_BLOCK1_CONTINUE) {
+            reply_code(&q, TETHER_COAP_CONTINUE);
+            return;
+        }
+        q.payload = r.body;
+        q.payload_len = r.body_len;
+        slot = r.slot;
+#else
+        reply_code(&q, TETHER_COAP_REQUEST_ENTITY_TOO_LARGE); /* block-wise compiled out */
+        return;
+#endif
+    }
     TETHER_LOG(c->log, c->log_user, TETHER_LOG_DEBUG, CLIENT_LOG_MODULE,
                "%s: request %u.%02u on /%u/%u/%u (depth %u) from ssid %u", c->endpoint,
                TETHER_COAP_CLASS(req->code), TETHER_COAP_DETAIL(req->code), p.ids[0], p.ids[1],
                p.ids[2], p.len, s->ssid);
-    switch (req->code) {
-    case TETHER_COAP_GET:
-        if (tether_coap_accept(req, &accept) == 0 && accept == TETHER_FMT_LINK)
-            { dm_discover(&q, &t); return; }
-        { dm_read(&q, &t); return; }
-    case TETHER_COAP_PUT:
-        { dm_write(&q, &t, 1); return; }
-    case TETHER_COAP_POST:
-        if (p.len == 1)
-            { dm_create(&q, &t); return; }
-        if (p.len == 2)
-            { dm_write(&q, &t, 0); return; }
-        { dm_execute(&q, &t); return; }
-    case TETHER_COAP_DELETE:
-        { dm_delete(&q, &t); return; }
-    default:
-        { reply_code(&q, C_NOTALLOWED); return; }
-    }
+    dm_dispatch(&q, &t);
+#if CLIENT_BLOCKWISE
+    if (slot >= 0)
+        tether_block1_rx_release(c->rx, slot);
+#else
+    (void)slot;
+#endif
 }

@@ -23,6 +23,7 @@ enum reg_action {
     ACT_BACKOFF,    /* a Register failed: WAIT_REGISTER until the back-off ends */
     ACT_SCHEDULE,   /* just (re)registered: schedule the next Update, or send
                        one now if something changed meanwhile */
+    ACT_NEXT_BLOCK, /* the Register/Update in flight goes on with its next block */
 };
 
 static const char lwm2m_version[] = "1.0"; /* R17: the version we speak */
@@ -99,8 +100,13 @@ static tether_lwm2m_view view_of(const char *s)
     return v;
 }
 
-/* The object list as the payload of b (Content-Format already added). */
-static int add_object_list(tether_client *c, tether_coap_builder *b)
+/* The object list as the payload of b (Content-Format already added).
+ * Block-wise: the whole list is rendered into the body scratch and the
+ * block due is cut from it; first starts a transfer (its block size from
+ * the room left in the datagram), a later call sends the next block of the
+ * same bytes (the caller checked the list did not change). Without: the
+ * list goes straight into the datagram and must fit. */
+static int add_object_list(tether_client *c, client_server *s, tether_coap_builder *b, int first)
 {
     tether_lwm2m_link_writer w;
     uint8_t *dst;
@@ -110,6 +116,36 @@ static int add_object_list(tether_client *c, tether_coap_builder *b)
     rc = tether_coap_build_payload_reserve(b, &dst, &avail);
     if (rc != 0)
         return rc;
+#if CLIENT_BLOCKWISE
+    (void)dst;
+    (void)tether_lwm2m_link_writer_init(&w, c->body, TETHER_CLIENT_MAX_BODY,
+                                        c->alt_path[0] != '\0' ? c->alt_path : NULL);
+    (void)client_write_object_list(c, &w);
+    rc = tether_lwm2m_link_writer_finish(&w, &n);
+    if (rc != 0)
+        return rc == TETHER_ERR_NOSPACE ? TETHER_ERR_TOO_LARGE : rc; /* > MAX_BODY */
+    if (first) {
+        uint8_t szx;
+        /* Room for the payload after the Block1 and Size1 options. */
+        avail = avail > TETHER_BLOCK_OPTS_OVERHEAD ? avail - TETHER_BLOCK_OPTS_OVERHEAD : 0;
+        if (n > avail) {
+            rc = tether_block_szx_fit(avail, TETHER_BLOCK_SZX_MAX, &szx);
+            if (rc != 0)
+                return rc;
+        } else {
+            szx = TETHER_BLOCK_SZX_MAX; /* fits: goes out whole, no Block1 */
+        }
+        rc = tether_block1_tx_init(&s->btx, c->body, n, n > avail ? szx : TETHER_BLOCK_SZX_MAX);
+        if (rc != 0)
+            return rc;
+        s->btx_active = n > avail;
+        if (!s->btx_active)
+            return tether_coap_build_payload(b, c->body, n);
+    }
+    return tether_block1_tx_write(&s->btx, b);
+#else
+    (void)s;
+    (void)first;
     (void)tether_lwm2m_link_writer_init(&w, dst, avail,
                                         c->alt_path[0] != '\0' ? c->alt_path : NULL);
     (void)client_write_object_list(c, &w);
@@ -117,6 +153,7 @@ static int add_object_list(tether_client *c, tether_coap_builder *b)
     if (rc != 0)
         return rc; /* TETHER_ERR_NOSPACE: a larger max_message is needed */
     return tether_coap_build_payload_commit(b, n);
+#endif
 }
 
 static void add_location(tether_coap_builder *b, const client_server *s)
@@ -140,91 +177,79 @@ static void exchange_done(void *arg, tether_time now, int status, const tether_c
     client_reg_step(s->owner, s, REG_IN_DONE, now, status, resp);
 }
 
-/* CON POST /rd?ep=&lt=&lwm2m=&b=[&sms=] with the object list (R3, R9, R16,
- * R18). lt is always sent: R9 then holds by construction, and the server
- * needs no Read of /1/x/1 (R10). */
-static int send_register(tether_client *c, client_server *s, tether_time now)
+/* Register: CON POST /rd?ep=&lt=&lwm2m=&b=[&sms=] with the object list
+ * (R3, R9, R16, R18). lt is always sent: R9 then holds by construction, and
+ * the server needs no Read of /1/x/1 (R10).
+ * Update: CON POST /{location}[?lt=][&b=] [object list], each only when it
+ * changed since the last successful Register or Update (R5, R8, R9, R22).
+ * first: a new message (what it carries is decided and remembered now);
+ * else the next Block1 block of the one in flight, with the same options. */
+static int send_reg_message(tether_client *c, client_server *s, tether_time now, int update,
+                            int first)
 {
     tether_coap_builder b;
     tether_lwm2m_reg_query q;
     int rc;
 
-    rc = tether_coap_msg_begin(c->coap, &b, TETHER_COAP_CON, TETHER_COAP_POST, NULL, 0);
-    if (rc != 0)
-        return rc;
-    (void)tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, "rd");
-    (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, TETHER_FMT_LINK);
-    memset(&q, 0, sizeof(q));
-    q.present = TETHER_LWM2M_Q_EP | TETHER_LWM2M_Q_LT | TETHER_LWM2M_Q_LWM2M | TETHER_LWM2M_Q_B;
-    q.ep = view_of(c->endpoint);
-    q.lt = (uint32_t)s->lifetime; /* R9: the Lifetime resource, as it is now */
-    q.lwm2m = view_of(lwm2m_version);
-    q.b = view_of(s->binding); /* R3: Binding from /1/x/7 */
-    if (c->sms[0] != '\0') {
-        q.present |= TETHER_LWM2M_Q_SMS;
-        q.sms = view_of(c->sms);
+    if (first) {
+        s->sent_lt = s->lifetime;
+        memcpy(s->sent_b, s->binding, sizeof(s->sent_b));
+        s->sent_gen = c->objects_gen;
+        s->sent_full = !update;
+        s->sent_flags = MSG_LT | MSG_B | MSG_LIST;
+        if (update) {
+            s->sent_flags = 0;
+            if (s->lifetime != s->acked_lt)
+                s->sent_flags |= MSG_LT;
+            if (strcmp(s->binding, s->acked_b) != 0)
+                s->sent_flags |= MSG_B;
+            if (c->objects_gen != s->acked_gen)
+                s->sent_flags |= MSG_LIST;
+        }
+#if CLIENT_BLOCKWISE
+        s->btx_active = 0;
+#endif
     }
-    rc = tether_lwm2m_reg_query_build(&b, &q);
-    if (rc == 0)
-        rc = add_object_list(c, &b);
-    if (rc != 0)
-        return rc;
-    rc = tether_coap_msg_send(c->coap, now, &s->peer, &b, 0, exchange_done, s, &s->xid);
-    if (rc != 0)
-        return rc;
-    s->sent_at = now;
-    s->sent_lt = s->lifetime;
-    memcpy(s->sent_b, s->binding, sizeof(s->sent_b));
-    s->sent_gen = c->objects_gen;
-    s->sent_full = 1;
-    TETHER_LOG(c->log, c->log_user, TETHER_LOG_DEBUG, CLIENT_LOG_MODULE,
-               "%s: Register to ssid %u (lt=%lld b=%s)", c->endpoint, s->ssid,
-               (long long)s->lifetime, s->binding);
-    return 0;
-}
-
-/* CON POST /{location}[?lt=][&b=] [object list]: each only when it changed
- * since the last successful Register or Update (R5, R8, R9). */
-static int send_update(tether_client *c, client_server *s, tether_time now)
-{
-    tether_coap_builder b;
-    tether_lwm2m_reg_query q;
-    int with_list = c->objects_gen != s->acked_gen;
-    int rc;
-
     rc = tether_coap_msg_begin(c->coap, &b, TETHER_COAP_CON, TETHER_COAP_POST, NULL, 0);
     if (rc != 0)
         return rc;
-    add_location(&b, s);
-    if (with_list)
+    memset(&q, 0, sizeof(q));
+    if (!update) {
+        (void)tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, "rd");
+        q.present = TETHER_LWM2M_Q_EP | TETHER_LWM2M_Q_LWM2M;
+        q.ep = view_of(c->endpoint);
+        q.lwm2m = view_of(lwm2m_version);
+        if (c->sms[0] != '\0') {
+            q.present |= TETHER_LWM2M_Q_SMS;
+            q.sms = view_of(c->sms);
+        }
+    } else {
+        add_location(&b, s);
+    }
+    if (s->sent_flags & MSG_LIST)
         (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, TETHER_FMT_LINK);
-    memset(&q, 0, sizeof(q));
-    if (s->lifetime != s->acked_lt) {
+    if (s->sent_flags & MSG_LT) {
         q.present |= TETHER_LWM2M_Q_LT;
-        q.lt = (uint32_t)s->lifetime; /* R8, R9 */
+        q.lt = (uint32_t)s->sent_lt; /* R9: the Lifetime resource as it was sent */
     }
-    if (strcmp(s->binding, s->acked_b) != 0) {
-        q.present |= TETHER_LWM2M_Q_B; /* R22: tell the server the new binding */
-        q.b = view_of(s->binding);
+    if (s->sent_flags & MSG_B) {
+        q.present |= TETHER_LWM2M_Q_B; /* R3: Binding from /1/x/7; R22 */
+        q.b = view_of(s->sent_b);
     }
     rc = tether_lwm2m_reg_query_build(&b, &q);
-    if (rc == 0 && with_list)
-        rc = add_object_list(c, &b);
+    if (rc == 0 && (s->sent_flags & MSG_LIST))
+        rc = add_object_list(c, s, &b, first);
     if (rc != 0)
         return rc;
     rc = tether_coap_msg_send(c->coap, now, &s->peer, &b, 0, exchange_done, s, &s->xid);
     if (rc != 0)
         return rc;
-    s->sent_at = now;
-    s->sent_lt = s->lifetime;
-    memcpy(s->sent_b, s->binding, sizeof(s->sent_b));
-    s->sent_gen = c->objects_gen;
-    s->sent_full = 0;
+    if (first)
+        s->sent_at = now;
     TETHER_LOG(c->log, c->log_user, TETHER_LOG_DEBUG, CLIENT_LOG_MODULE,
-               "%s: Update to ssid %u%s%s%s", c->endpoint, s->ssid,
-               (q.present & TETHER_LWM2M_Q_LT) ? " with lt" : "",
-               (q.present & TETHER_LWM2M_Q_B) ? " with b" : "",
-               with_list ? " with objects" : "");
+               "%s: %s to ssid %u%s%s%s%s", c->endpoint, update ? "Update" : "Register", s->ssid,
+               (s->sent_flags & MSG_LT) ? " lt" : "", (s->sent_flags & MSG_B) ? " b" : "",
+               (s->sent_flags & MSG_LIST) ? " objects" : "", first ? "" : " (next block)");
     return 0;
 }
 
@@ -276,6 +301,9 @@ static void cancel_inflight(tether_client *c, client_server *s, tether_time now)
     tether_coap_xid xid = s->xid;
 
     s->xid = 0;
+#if CLIENT_BLOCKWISE
+    s->btx_active = 0;
+#endif
     if (xid != 0)
         (void)tether_coap_cancel(c->coap, now, xid);
 }
@@ -371,6 +399,25 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
 
     case REG_IN_DONE:
         s->xid = 0;
+#if CLIENT_BLOCKWISE
+        if (s->btx_active && (s->state == TETHER_CLIENT_REGISTER_SENT ||
+                              s->state == TETHER_CLIENT_UPDATE_SENT)) {
+            int more = 0;
+            if (status == 0 && resp != NULL) {
+                int rc = tether_block1_tx_on_response(&s->btx, resp, &more);
+                if (rc != 0) { /* a block answer we cannot go on from */
+                    status = fail_err = rc;
+                    code = 0;
+                    more = 0;
+                }
+            }
+            if (more) {
+                act = ACT_NEXT_BLOCK; /* 2.31 Continue: same state, next block */
+                break;
+            }
+            s->btx_active = 0;
+        }
+#endif
         switch ((tether_client_reg_state)s->state) {
         case TETHER_CLIENT_REGISTER_SENT:
             if (code == TETHER_COAP_CREATED && (fail_err = store_location(s, resp)) == 0) {
@@ -509,7 +556,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
             break;
         case ACT_REGISTER:
             s->loc_len = 0;
-            rc = send_register(c, s, now);
+            rc = send_reg_message(c, s, now, 0, 1);
             if (rc == 0) {
                 s->state = TETHER_CLIENT_REGISTER_SENT;
                 s->deadline = TETHER_TIME_NEVER;
@@ -525,7 +572,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
             }
             break;
         case ACT_UPDATE:
-            rc = send_update(c, s, now);
+            rc = send_reg_message(c, s, now, 1, 1);
             if (rc == 0) {
                 s->state = TETHER_CLIENT_UPDATE_SENT;
                 s->deadline = s->expires; /* R7: lapsing here means Register */
@@ -548,6 +595,23 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 return;
             }
             break;
+        case ACT_NEXT_BLOCK: {
+            int update = s->state == TETHER_CLIENT_UPDATE_SENT;
+            /* The list changed mid-transfer: start over with the new one. */
+            rc = send_reg_message(c, s, now, update, c->objects_gen != s->sent_gen);
+            if (rc == 0)
+                break;
+            client_set_errmsg(c, "next block of a Register or Update could not be sent");
+            if (update) {
+                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, rc, TETHER_TIME_NEVER);
+                next = ACT_REGISTER;
+            } else {
+                code = 0;
+                fail_err = rc;
+                next = ACT_BACKOFF;
+            }
+            break;
+        }
         case ACT_BACKOFF:
             if (s->failures < 32)
                 s->failures++;
