@@ -17,6 +17,10 @@
  * engine only reads back (server URIs, Device object strings) are kept by
  * pointer; those it must own are copied.
  *
+ * Bodies larger than one datagram move block-wise (RFC 7959, up to
+ * TETHER_CLIENT_MAX_BODY bytes): a long object list in Block1 blocks, a
+ * large Read answer in Block2 slices, a large Write reassembled from Block1.
+ *
  * Objects. Security (/0), Server (/1) and Device (/3) are built in; an
  * application adds its own with tether_client_add_object(). A server account
  * is one Security instance plus, unless it is a Bootstrap-Server (R25), one

@@ -12,20 +12,26 @@ def opt_bytes(opts, payload=b""):
     out, last = bytearray(), 0
     for num, val in opts:
         d, l = num - last, len(val)
-        assert d < 13 and l < 13
-        out += bytes([(d << 4) | l]) + val
+        assert l < 13
+        if d < 13:
+            out += bytes([(d << 4) | l]) + val
+        else:
+            out += bytes([(13 << 4) | l, d - 13]) + val
         last = num
     if payload:
         out += b"\xff" + payload
     return bytes(out)
 
 
-def req(code, path, ct=None, payload=b"", accept=None, mid=0x100):
+def req(code, path, ct=None, payload=b"", accept=None, mid=0x100, block=None):
     opts = [(11, p.encode()) for p in path.split("/") if p]
     if ct is not None:
         opts.append((12, struct.pack(">H", ct).lstrip(b"\0")))
     if accept is not None:
         opts.append((17, struct.pack(">H", accept).lstrip(b"\0")))
+    if block is not None:  # (option number 23 or 27, NUM, M, SZX)
+        num, n, m, szx = block
+        opts.append((num, bytes([(n << 4) | (m << 3) | szx])))
     msg = bytes([0x42, code]) + struct.pack(">H", mid) + b"\xab\xcd" + opt_bytes(opts, payload)
     return bytes([0x00, len(msg)]) + msg  # datagram from server 0
 
@@ -46,6 +52,14 @@ seeds = {
     "binding": REGISTERED + req(3, "1/0/7", ct=0, payload=b"UQ") + bytes([0x02, 0x44])
                + req(3, "1/0/7", ct=0, payload=b"S", mid=11),
     "security": REGISTERED + req(1, "0/0/0") + req(3, "0/0/0", ct=0, payload=b"x", mid=12),
+    "block1_write": REGISTERED
+                    + req(3, "1/0", ct=11542, payload=bytes([0xC1, 1, 0x78, 0xC1, 2, 5, 0xC1, 3, 0x32,
+                                                             0xC1, 5, 0x3C, 0xC1, 6, 1, 0xC2]),
+                          block=(27, 0, 1, 0))
+                    + req(3, "1/0", ct=11542, payload=bytes([7, ord("U"), ord("Q")]), mid=0x101,
+                          block=(27, 1, 0, 0)),
+    "block2_read": REGISTERED + req(1, "1/0", block=(23, 0, 0, 0))
+                   + req(1, "1/0", block=(23, 1, 0, 0), mid=0x102),
     "lifetimes": REGISTERED + bytes([0x04, 10, 0x03, 0x20, 0x02, 0x44, 0x05, 0x07, 0x03, 0xFF]),
 }
 os.makedirs(OUT, exist_ok=True)
