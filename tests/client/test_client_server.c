@@ -179,6 +179,22 @@ static void test_R2_register_update_deregister_with_the_server_engine(void **sta
     teardown(&w);
 }
 
+static void test_R4_the_registration_lifetime_is_the_lifetime_resource(void **state)
+{
+    world w;
+    (void)state;
+
+    setup(&w, 77);
+    assert_int_equal(tether_server_reg_lifetime(reg_of(&w)), 77);
+    assert_int_equal(tether_client_lifetime(w.h.c, 1), 77);
+    assert_int_equal(tether_client_set_lifetime(w.h.c, w.h.now, 1, 33), 0); /* locally (R8) */
+    pump(&w);
+    assert_int_equal(tether_server_reg_lifetime(reg_of(&w)), 33);
+    /* Soft state: the server's expiry follows the resource, not the old value. */
+    assert_true(tether_server_reg_expires(reg_of(&w)) <= w.h.now + 33 * 1000);
+    teardown(&w);
+}
+
 static void test_R8_server_writes_the_lifetime(void **state)
 {
     world w;
@@ -293,6 +309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R2_register_update_deregister_with_the_server_engine),
+        cmocka_unit_test(test_R4_the_registration_lifetime_is_the_lifetime_resource),
         cmocka_unit_test(test_R8_server_writes_the_lifetime),
         cmocka_unit_test(test_R23_server_executes_the_update_trigger),
         cmocka_unit_test(test_R22_server_writes_the_binding),

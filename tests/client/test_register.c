@@ -161,6 +161,40 @@ static void test_register_alternate_root_path(void **state)
     assert_int_equal(h_get(&h, "1/0/1", -1, &d), TETHER_COAP_NOT_FOUND);
 }
 
+static void test_R13_register_always_names_the_endpoint(void **state)
+{
+    harness h;
+    h_dgram d;
+    const uint8_t *v;
+    size_t n;
+    (void)state;
+
+    /* No endpoint, no client: a Register without ep cannot happen. */
+    h_init_cfg(&h, "dev1");
+    h.cfg.endpoint = NULL;
+    assert_int_equal(tether_client_mem_size(&h.cfg), 0);
+    h_setup(&h, 300);
+    h_expect(&h, &d);
+    assert_int_equal(tether_coap_query_find(&d.m, "ep", &v, &n), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(v, "dev1", 4);
+}
+
+static void test_R17_defaults_are_lwm2m_1_0_and_binding_U(void **state)
+{
+    harness h;
+    h_dgram d;
+    tether_client_server_config sc;
+    char q[128];
+    (void)state;
+
+    tether_client_server_config_default(&sc);
+    assert_string_equal(sc.binding, "U");
+    h_setup(&h, 300);
+    h_expect(&h, &d);
+    assert_string_equal(h_query(&d, q, sizeof(q)), "ep=dev1&lt=300&lwm2m=1.0&b=U");
+}
+
 static void test_R12_registers_with_every_server_instance(void **state)
 {
     harness h;
@@ -714,6 +748,8 @@ int main(void)
         cmocka_unit_test(test_R16_register_carries_sms_and_binding),
         cmocka_unit_test(test_R18_object_list_never_lists_security),
         cmocka_unit_test(test_register_alternate_root_path),
+        cmocka_unit_test(test_R13_register_always_names_the_endpoint),
+        cmocka_unit_test(test_R17_defaults_are_lwm2m_1_0_and_binding_U),
         cmocka_unit_test(test_R12_registers_with_every_server_instance),
         cmocka_unit_test(test_R12_server_added_after_start_registers),
         cmocka_unit_test(test_R25_bootstrap_server_gets_no_registration),
