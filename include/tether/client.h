@@ -216,8 +216,10 @@ typedef struct tether_client_config {
     void *log_user;
 } tether_client_config;
 
-/* Fill cfg with the defaults above and the CoAP defaults sized for a client
- * (few exchanges in flight, a small dedup cache and send queue). */
+/* Fill cfg with the defaults above and the CoAP defaults sized for a client:
+ * TETHER_CLIENT_MAX_SERVERS + 2 exchanges in flight, 16 remembered requests
+ * whose answers up to 256 bytes are replayed to duplicates, a send queue of
+ * 4 messages. */
 void tether_client_config_default(tether_client_config *cfg);
 
 /* One server account: a Security instance, plus a Server instance unless

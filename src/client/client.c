@@ -62,6 +62,11 @@ void tether_client_config_default(tether_client_config *cfg)
     cfg->coap.max_exchanges = TETHER_CLIENT_MAX_SERVERS + 2;
     /* Requests come from a handful of servers, a few per minute at most. */
     cfg->coap.dedup_entries = 16;
+    /* A retransmitted request must get the same answer (RFC 7252 §4.5);
+     * answers up to this size are replayed, larger ones dropped (the
+     * server then retries until its own timeout). 256 bytes holds a Read
+     * of an instance in TLV or a Discover of /1 or /3. */
+    cfg->coap.dedup_reply_max = 256;
     /* An answer plus a Register or Update per server waits at most. */
     cfg->coap.txq_bytes = (uint32_t)cfg->coap.max_message * 4;
 }
