@@ -61,8 +61,9 @@
  *
  * An Update carries lt only when /1/x/1 changed since the last successful
  * Register or Update (R8, R9: it then equals the resource), b only when
- * /1/x/7 changed, sms only when it changed, and the object list only when
- * objects or instances changed; a plain refresh has no parameters (R5).
+ * /1/x/7 changed, never sms (fixed at init, sent with every Register), and
+ * the object list only when objects or instances changed; a plain refresh
+ * has no parameters (R5).
  *
  * Back-off. A failed Register (any 4.xx/5.xx, RST, or no answer after every
  * retransmission) is retried after a delay drawn uniformly from [D/2, D],
