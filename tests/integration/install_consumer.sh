@@ -20,9 +20,16 @@ int main(void)
 }
 C
 
+# A sanitizer build installs a sanitized library: its consumers need the
+# same runtime, as any program linking it would.
+san=""
+if grep -q '^TETHER_SANITIZE:BOOL=ON' "$TETHER_BUILD_DIR/CMakeCache.txt"; then
+  san="-fsanitize=address,undefined"
+fi
+
 export PKG_CONFIG_PATH="$work/pfx/lib/pkgconfig"
 pkg-config --exists tether || { echo "pkg-config cannot find tether"; exit 1; }
-cc -o "$work/use_pc" "$work/use.c" $(pkg-config --cflags --libs tether)
+cc $san -o "$work/use_pc" "$work/use.c" $(pkg-config --cflags --libs tether)
 LD_LIBRARY_PATH="$work/pfx/lib" "$work/use_pc"
 
 mkdir -p "$work/cm"
@@ -33,7 +40,8 @@ find_package(tether REQUIRED)
 add_executable(use_cm "$work/use.c")
 target_link_libraries(use_cm PRIVATE tether::tether_static)
 CM
-cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$work/pfx" >/dev/null
+cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$work/pfx" \
+  -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
 cmake --build "$work/cm/build" >/dev/null
 "$work/cm/build/use_cm"
 echo "install_consumer: ok"
