@@ -7,7 +7,6 @@
  * mirror image, with the coap builder's sticky-error habit. */
 #include "tether/lwm2m_link.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "num_internal.h"
@@ -582,8 +581,8 @@ int tether_lwm2m_link_write_attr_float(tether_lwm2m_link_writer *w, const char *
 
     if (w->err)
         return w->err;
-    if (!isfinite(v) || (n = tether_num_format_double(v, num, sizeof(num))) == 0)
-        return wfail(w, TETHER_ERR_INVAL);
+    if ((n = tether_num_format_double(v, num, sizeof(num))) == 0)
+        return wfail(w, TETHER_ERR_INVAL); /* infinity or NaN */
     if (attr_name(w, name) != 0)
         return w->err;
     put(w, "=", 1);

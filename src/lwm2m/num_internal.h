@@ -22,8 +22,10 @@ int tether_num_parse_i64(const uint8_t *buf, size_t len, int64_t *out);
 int tether_num_is_decimal(const uint8_t *buf, size_t len, int allow_plus);
 
 /* A decimal number (tether_num_is_decimal, leading '+' allowed) to the
- * nearest finite double. Returns 0, or -1 (syntax, longer than 256 bytes,
- * or out of the double range). */
+ * nearest double, ties to even, exact for every digit given (float_text.c,
+ * no C library, no locale). Returns 0, or -1 (syntax, longer than 256
+ * bytes, or beyond DBL_MAX once rounded). Underflow gives 0 or a subnormal,
+ * with the sign kept. */
 int tether_num_parse_double(const uint8_t *buf, size_t len, double *out);
 
 /* Decimal text of v, no NUL, into out[0..cap). Returns the length, or 0
@@ -31,9 +33,10 @@ int tether_num_parse_double(const uint8_t *buf, size_t len, double *out);
 size_t tether_num_format_u64(uint64_t v, uint8_t *out, size_t cap);
 size_t tether_num_format_i64(int64_t v, uint8_t *out, size_t cap);
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v, with '.' as
- * the decimal point whatever the locale. v must be finite. Returns the
- * length (at most TETHER_NUM_DOUBLE_MAX), or 0 when cap is too small. */
+/* The shortest of %.15g, %.16g, %.17g that reads back as v, byte for byte
+ * what glibc's printf writes (exact, ties to even), with '.' as the decimal
+ * point whatever the locale (float_text.c). Returns the length (at most
+ * TETHER_NUM_DOUBLE_MAX), or 0 when v is not finite or cap is too small. */
 #define TETHER_NUM_DOUBLE_MAX 32
 size_t tether_num_format_double(double v, uint8_t *out, size_t cap);
 

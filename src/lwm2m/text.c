@@ -5,7 +5,6 @@
  * decimal, objlnk "obj:inst". Anything else is 4.00 for the engines. */
 #include "tether/lwm2m.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "num_internal.h"
@@ -99,11 +98,9 @@ int tether_lwm2m_text_encode(const tether_lwm2m_value *v, uint8_t *out, size_t c
         n = tether_num_format_u64(v->u, tmp, sizeof(tmp));
         break;
     case TETHER_LWM2M_FLOAT:
-        if (!isfinite(v->f))
-            return TETHER_ERR_INVAL;
         n = tether_num_format_double(v->f, tmp, sizeof(tmp));
         if (n == 0)
-            return TETHER_ERR_INVAL;
+            return TETHER_ERR_INVAL; /* infinity or NaN has no text/plain form */
         break;
     case TETHER_LWM2M_BOOLEAN:
         if (v->b > 1)
