@@ -215,6 +215,14 @@ static int fail(tether_coap_ctx *ctx, int err, const char *why)
     return err;
 }
 
+/* The start of every call that takes a time: a fresh sentence, the clock. */
+static void enter(tether_coap_ctx *ctx, tether_time now)
+{
+    ctx->errmsg = "";
+    if (now > ctx->last_now)
+        ctx->last_now = now;
+}
+
 static int peer_ok(const tether_peer *p)
 {
     return p != NULL && p->len <= TETHER_PEER_ADDR_MAX;
@@ -700,16 +708,32 @@ static uint64_t first_timeout(tether_coap_ctx *ctx)
     return base + span * v / 0xFFFFFFu;
 }
 
-/* Queue a datagram that opens an exchange on s, keep its bytes when it is
- * a CON, and start its clock. The caller checked queue room. */
-static void slot_launch(tether_coap_ctx *ctx, slot *s, tether_time now, const uint8_t *d,
-                        size_t len)
+/* Give the datagram m (len bytes, built in place) the next free message id
+ * and queue it. A kind other than K_FREE also opens an exchange on it
+ * (token taken from m): its bytes are kept when it is a CON, and its clock
+ * starts. The caller checked can_queue(). Returns the slot, or NULL. */
+static slot *launch(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer, uint8_t *m,
+                    size_t len, uint8_t kind, uint8_t flags, tether_coap_done_fn done, void *arg)
 {
+    uint16_t mid = mid_alloc(ctx, peer);
     uint64_t deadline;
+    slot *s;
 
-    (void)txq_push(ctx, &s->peer, d, len);
-    if (s->flags & SF_CON) {
-        memcpy(ctx->slot_bytes + (size_t)slot_index(ctx, s) * ctx->cfg.max_message, d, len);
+    put16(m + 2, mid);
+    (void)txq_push(ctx, peer, m, len);
+    if (kind == K_FREE)
+        return NULL;
+    s = slot_alloc(ctx);
+    s->kind = kind;
+    s->flags = flags;
+    s->peer = *peer;
+    s->mid = mid;
+    s->tkl = (uint8_t)(m[0] & 0x0F);
+    memcpy(s->token, m + TETHER_COAP_HEADER_SIZE, s->tkl);
+    s->done = done;
+    s->arg = arg;
+    if (flags & SF_CON) {
+        memcpy(ctx->slot_bytes + (size_t)slot_index(ctx, s) * ctx->cfg.max_message, m, len);
         s->len = (uint16_t)len;
         s->timeout = first_timeout(ctx);
         deadline = now + s->timeout;
@@ -718,9 +742,23 @@ static void slot_launch(tether_coap_ctx *ctx, slot *s, tether_time now, const ui
     }
     ix_link(ctx, s, IX_MID);
     ix_link(ctx, s, IX_PEER);
-    if (s->kind == K_REQUEST)
+    if (kind == K_REQUEST)
         ix_link(ctx, s, IX_TOK);
     (void)tether_heap_push(&ctx->heap, &s->he, deadline); /* cap == slots: fits */
+    return s;
+}
+
+/* Room for one more datagram of len bytes, and a free slot if need_slot:
+ * 0, or TETHER_ERR_BUSY with the sentence set. */
+static int can_queue(tether_coap_ctx *ctx, int need_slot, size_t len)
+{
+    if (need_slot && ctx->free_head == NIL)
+        return fail(ctx, TETHER_ERR_BUSY, "no free exchange slot");
+    if (!txq_room(ctx, len)) {
+        ctx->st.txq_full++;
+        return fail(ctx, TETHER_ERR_BUSY, "send queue full");
+    }
+    return 0;
 }
 
 int tether_coap_msg_begin(tether_coap_ctx *ctx, tether_coap_builder *b, uint8_t type,
@@ -768,16 +806,14 @@ int tether_coap_msg_send(tether_coap_ctx *ctx, tether_time now, const tether_pee
                          void *arg, tether_coap_xid *xid)
 {
     size_t len;
-    uint8_t type, code, tkl;
+    uint8_t type, tkl, sflags;
     int request, rc;
-    slot *s = NULL;
+    slot *s;
     uint8_t *m;
 
     if (ctx == NULL)
         return TETHER_ERR_INVAL;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     if (ctx->closing)
         return fail(ctx, TETHER_ERR_STATE, "context is closing");
     if (!peer_ok(peer))
@@ -787,17 +823,12 @@ int tether_coap_msg_send(tether_coap_ctx *ctx, tether_time now, const tether_pee
     m = ctx->scratch;
     type = (uint8_t)(m[0] >> 4 & 3);
     tkl = (uint8_t)(m[0] & 0x0F);
-    code = m[1];
-    request = is_request_code(code);
+    request = is_request_code(m[1]);
     if ((flags & ~TETHER_COAP_KEEP) != 0 || ((flags & TETHER_COAP_KEEP) && !request) ||
         (type != TETHER_COAP_CON && type != TETHER_COAP_NON))
         return fail(ctx, TETHER_ERR_INVAL, "bad flags or message type");
-    if ((type == TETHER_COAP_CON || request) && ctx->free_head == NIL)
-        return fail(ctx, TETHER_ERR_BUSY, "no free exchange slot");
-    if (!txq_room(ctx, len)) {
-        ctx->st.txq_full++;
-        return fail(ctx, TETHER_ERR_BUSY, "send queue full");
-    }
+    if ((rc = can_queue(ctx, type == TETHER_COAP_CON || request, len)) != 0)
+        return rc;
     if (request) {
         /* RFC 7252 §5.3.1: a token in use with this peer would make its
          * responses ambiguous. A drawn token is drawn again. */
@@ -810,28 +841,14 @@ int tether_coap_msg_send(tether_coap_ctx *ctx, tether_time now, const tether_pee
             draw(ctx, m + TETHER_COAP_HEADER_SIZE, tkl);
         }
     }
-    put16(m + 2, mid_alloc(ctx, peer));
+    sflags = (uint8_t)((type == TETHER_COAP_CON ? SF_CON : 0) |
+                       ((flags & TETHER_COAP_KEEP) ? SF_KEEP : 0));
+    /* A NON response is fire and forget: no slot. */
+    s = launch(ctx, now, peer, m, len,
+               request ? K_REQUEST : type == TETHER_COAP_CON ? K_RESPONSE : K_FREE, sflags, done,
+               arg);
     if (xid != NULL)
-        *xid = 0;
-    if (type == TETHER_COAP_NON && !request) {
-        (void)txq_push(ctx, peer, m, len); /* fire and forget */
-        return 0;
-    }
-    s = slot_alloc(ctx);
-    s->kind = request ? K_REQUEST : K_RESPONSE;
-    s->peer = *peer;
-    s->mid = get16(m + 2);
-    s->tkl = tkl;
-    memcpy(s->token, m + TETHER_COAP_HEADER_SIZE, tkl);
-    s->done = done;
-    s->arg = arg;
-    if (type == TETHER_COAP_CON)
-        s->flags |= SF_CON;
-    if (flags & TETHER_COAP_KEEP)
-        s->flags |= SF_KEEP;
-    slot_launch(ctx, s, now, m, len);
-    if (xid != NULL)
-        *xid = slot_xid(ctx, s);
+        *xid = s != NULL ? slot_xid(ctx, s) : 0;
     return 0;
 }
 
@@ -840,34 +857,20 @@ int tether_coap_ping(tether_coap_ctx *ctx, tether_time now, const tether_peer *p
 {
     uint8_t m[TETHER_COAP_HEADER_SIZE];
     slot *s;
+    int rc;
 
     if (ctx == NULL)
         return TETHER_ERR_INVAL;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     if (ctx->closing)
         return fail(ctx, TETHER_ERR_STATE, "context is closing");
     if (!peer_ok(peer))
         return fail(ctx, TETHER_ERR_INVAL, "bad peer");
-    if (ctx->free_head == NIL)
-        return fail(ctx, TETHER_ERR_BUSY, "no free exchange slot");
-    if (!txq_room(ctx, sizeof(m))) {
-        ctx->st.txq_full++;
-        return fail(ctx, TETHER_ERR_BUSY, "send queue full");
-    }
+    if ((rc = can_queue(ctx, 1, sizeof(m))) != 0)
+        return rc;
     m[0] = (uint8_t)(1u << 6 | (unsigned)TETHER_COAP_CON << 4);
     m[1] = TETHER_COAP_EMPTY;
-    put16(m + 2, mid_alloc(ctx, peer));
-    s = slot_alloc(ctx);
-    s->kind = K_PING;
-    s->flags = SF_CON;
-    s->peer = *peer;
-    s->mid = get16(m + 2);
-    s->tkl = 0;
-    s->done = done;
-    s->arg = arg;
-    slot_launch(ctx, s, now, m, sizeof(m));
+    s = launch(ctx, now, peer, m, sizeof(m), K_PING, SF_CON, done, arg);
     if (xid != NULL)
         *xid = slot_xid(ctx, s);
     return 0;
@@ -879,9 +882,7 @@ int tether_coap_cancel(tether_coap_ctx *ctx, tether_time now, tether_coap_xid xi
 
     if (ctx == NULL)
         return TETHER_ERR_INVAL;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     s = slot_from_xid(ctx, xid);
     if (s == NULL)
         return fail(ctx, TETHER_ERR_NOT_FOUND, "no such exchange in flight");
@@ -895,9 +896,7 @@ void tether_coap_cancel_peer(tether_coap_ctx *ctx, tether_time now, const tether
 
     if (ctx == NULL || !peer_ok(peer))
         return;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     /* Mark first, then cancel marked ones one by one, rescanning the chain
      * after each callback (which may have changed it): exchanges that the
      * callbacks start are not marked, so this ends. */
@@ -960,13 +959,10 @@ int tether_coap_reply_send(tether_coap_ctx *ctx, tether_time now, tether_coap_in
     uint8_t type;
     uint8_t *m;
     int rc;
-    slot *s;
 
     if (ctx == NULL)
         return TETHER_ERR_INVAL;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     if (in == NULL || !peer_ok(&in->peer))
         return fail(ctx, TETHER_ERR_INVAL, "bad incoming request");
     if (in->answered)
@@ -1000,30 +996,14 @@ int tether_coap_reply_send(tether_coap_ctx *ctx, tether_time now, tether_coap_in
     }
     if (ctx->closing)
         return fail(ctx, TETHER_ERR_STATE, "context is closing");
-    if (type == TETHER_COAP_CON && ctx->free_head == NIL)
-        return fail(ctx, TETHER_ERR_BUSY, "no free exchange slot");
-    if (!txq_room(ctx, len)) {
-        ctx->st.txq_full++;
-        return fail(ctx, TETHER_ERR_BUSY, "send queue full");
-    }
-    put16(m + 2, mid_alloc(ctx, &in->peer));
+    if ((rc = can_queue(ctx, type == TETHER_COAP_CON, len)) != 0)
+        return rc;
     in->answered = 1;
     if (is_current(ctx, in))
         ctx->cur_answered = 1;
-    if (type == TETHER_COAP_NON) {
-        (void)txq_push(ctx, &in->peer, m, len);
-        return 0;
-    }
-    s = slot_alloc(ctx);
-    s->kind = K_RESPONSE;
-    s->flags = SF_CON;
-    s->peer = in->peer;
-    s->mid = get16(m + 2);
-    s->tkl = in->tkl;
-    memcpy(s->token, in->token, in->tkl);
-    s->done = NULL;
-    s->arg = NULL;
-    slot_launch(ctx, s, now, m, len);
+    /* A NON answer is fire and forget; a separate CON one waits for its ACK. */
+    (void)launch(ctx, now, &in->peer, m, len, type == TETHER_COAP_CON ? K_RESPONSE : K_FREE,
+                 SF_CON, NULL, NULL);
     return 0;
 }
 
@@ -1300,9 +1280,7 @@ int tether_coap_on_timeout(tether_coap_ctx *ctx, tether_time now)
         return TETHER_ERR_INVAL;
     if (ctx->depth > 0)
         return TETHER_ERR_REENTRANT;
-    ctx->errmsg = "";
-    if (now > ctx->last_now)
-        ctx->last_now = now;
+    enter(ctx, now);
     dd_expire(ctx, now);
     /* Re-read the top each turn: a callback may add or remove exchanges.
      * What it adds is due later than now, so the loop ends. */
