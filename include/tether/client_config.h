@@ -75,4 +75,21 @@
 /* Strings of the Device object (/3/0/0..3, 16) are kept by pointer (the
  * caller's, typically in flash), so they need no size here. */
 
+/* --- Footprint switches -----------------------------------------------------
+ * Each is off unless defined, which gives the full library. A firmware build
+ * defines the ones it wants with -D for every library source (they change
+ * code in coap/ and lwm2m/ as well as client/; scripts/footprint.sh shows
+ * one such build). Each trades something a small device can do without for
+ * flash or RAM; what a device loses is written next to it.
+ *
+ * TETHER_COAP_LINEAR (src/coap/exchange.c): the CoAP exchange layer finds
+ * an exchange (by message id or token) and a deduplication entry by
+ * scanning its slots, and the next deadline by taking the smallest, instead
+ * of through seeded hash indexes and a heap. Behaviour on the wire is the
+ * same (tests/coap/test_exchange_linear.c runs every exchange test on it).
+ * Loses: constant-time lookups -- each datagram costs up to max_exchanges +
+ * dedup_entries comparisons, fine for the few a client keeps, not for a
+ * server with thousands. Saves about 1.3 KB of Cortex-M4 code and the index
+ * memory (three bucket arrays, the heap, a link per slot and entry). */
+
 #endif /* TETHER_CLIENT_CONFIG_H */

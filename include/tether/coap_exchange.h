@@ -29,6 +29,9 @@
  * order is their expiry order; when it is full the oldest is evicted early
  * (counted in dedup_evicted). Expired entries are dropped lazily, so dedup
  * never needs a wake-up of its own.
+ * A firmware build may define TETHER_COAP_LINEAR to scan instead of hash
+ * (same behaviour, smaller code, cost linear in the table sizes; see
+ * tether/client_config.h).
  *
  * Randomness, in the order it is drawn (tests rely on it): at init 4 bytes
  * (hash seed) then 2 bytes (first message id, big-endian; later ids count

@@ -22,6 +22,14 @@
  * The dedup ring holds entries in arrival order, which is also expiry order
  * because `now` never decreases; the head is the oldest.
  *
+ * Built with TETHER_COAP_LINEAR (a firmware switch, see
+ * tether/client_config.h) there are no buckets, no heap and no links: a
+ * lookup scans the slots (their SF_IN_* flags say which lookups a slot
+ * takes part in) or the dedup ring, and the next deadline is the smallest
+ * among the slots. For the handful of exchanges and dedup entries a device
+ * keeps that is less work and far less code than hashing; behaviour on the
+ * wire is the same.
+ *
  * Invariant: a callback never runs while a slot or an index is half
  * updated, and nothing touches a slot after a callback without checking its
  * generation first, so a callback may start and cancel any exchange. */
@@ -36,6 +44,10 @@
 #include "common/log_internal.h"
 #include "coap/exchange_internal.h"
 #include "tether_poison.h"
+
+#ifndef TETHER_COAP_LINEAR
+#define TETHER_COAP_LINEAR 0
+#endif
 
 #define NIL 0xFFFFu
 #define REC_HDR TETHER_COAP_TXQ_OVERHEAD
@@ -62,7 +74,9 @@ typedef struct slot {
     tether_coap_done_fn done;
     void *arg;
     uint64_t timeout; /* the current retransmission timeout, ms */
+#if !TETHER_COAP_LINEAR
     uint16_t next[IX_COUNT];
+#endif
     uint16_t mid;
     uint16_t gen;
     uint16_t len; /* bytes kept for retransmission (CON only) */
@@ -85,7 +99,9 @@ typedef struct dentry {
     tether_peer peer;
     tether_time expires;
     uint16_t mid;
+#if !TETHER_COAP_LINEAR
     uint16_t next;
+#endif
     uint16_t gen;
     uint16_t reply_len;
     uint8_t flags;
@@ -97,7 +113,9 @@ struct tether_coap_ctx {
     void *user;
     uint32_t seed;
     uint16_t next_mid;
+#if !TETHER_COAP_LINEAR
     uint16_t free_head;
+#endif
     unsigned depth; /* callbacks running */
     uint8_t closing;
     uint8_t scratch_tok_drawn; /* the scratch token came from rand */
@@ -105,14 +123,18 @@ struct tether_coap_ctx {
 
     slot *slots;
     uint8_t *slot_bytes;
+#if !TETHER_COAP_LINEAR
     uint16_t *sbuckets[IX_COUNT];
     uint32_t smask;
     tether_heap heap;
+#endif
 
     dentry *dd;
     uint8_t *dd_bytes;
+#if !TETHER_COAP_LINEAR
     uint16_t *dbuckets;
     uint32_t dmask;
+#endif
     uint32_t dhead, dcount;
     size_t reply_max;
 
@@ -192,13 +214,17 @@ static int compute_layout(const tether_coap_config *c, layout *L)
     bad |= region(&off, 1, sizeof(tether_coap_ctx), alignof(tether_coap_ctx), &at);
     bad |= region(&off, c->max_exchanges, sizeof(slot), alignof(slot), &L->slots);
     bad |= region(&off, c->max_exchanges, c->max_message, 1, &L->slot_bytes);
+#if !TETHER_COAP_LINEAR
     for (int i = 0; i < IX_COUNT; i++)
         bad |= region(&off, L->snb, sizeof(uint16_t), alignof(uint16_t), &L->sbuckets[i]);
     bad |= region(&off, c->max_exchanges, sizeof(tether_heap_entry *),
                   alignof(tether_heap_entry *), &L->heap);
+#endif
     bad |= region(&off, c->dedup_entries, sizeof(dentry), alignof(dentry), &L->dd);
     bad |= region(&off, c->dedup_entries, L->reply_max, 1, &L->dd_bytes);
+#if !TETHER_COAP_LINEAR
     bad |= region(&off, L->dnb, sizeof(uint16_t), alignof(uint16_t), &L->dbuckets);
+#endif
     bad |= region(&off, c->txq_bytes, 1, 1, &L->txq);
     bad |= region(&off, c->max_message, 1, 1, &L->scratch);
     if (bad)
@@ -228,6 +254,7 @@ static int peer_ok(const tether_peer *p)
     return p != NULL && p->len <= TETHER_PEER_ADDR_MAX;
 }
 
+#if !TETHER_COAP_LINEAR
 static uint32_t fmix(uint32_t h)
 {
     h ^= h >> 16;
@@ -270,6 +297,8 @@ static uint32_t hash_tok(const tether_coap_ctx *ctx, const tether_peer *p, const
     return fmix(h);
 }
 
+#endif
+
 static void draw(tether_coap_ctx *ctx, void *buf, size_t n)
 {
     tether_coap_cfg_rand(&ctx->cfg)(ctx->cfg.rand_user, buf, n);
@@ -304,6 +333,123 @@ static uint16_t slot_index(const tether_coap_ctx *ctx, const slot *s)
     return (uint16_t)(s - ctx->slots);
 }
 
+static uint8_t ix_flag(int ix)
+{
+    return ix == IX_MID ? SF_IN_MID : ix == IX_TOK ? SF_IN_TOK : SF_IN_PEER;
+}
+
+#if TETHER_COAP_LINEAR
+/* Scanning: a slot takes part in a lookup while it has the flag. */
+static void ix_link(tether_coap_ctx *ctx, slot *s, int ix)
+{
+    (void)ctx;
+    s->flags |= ix_flag(ix);
+}
+
+static void ix_unlink(tether_coap_ctx *ctx, slot *s, int ix)
+{
+    (void)ctx;
+    s->flags &= (uint8_t)~ix_flag(ix);
+}
+
+/* Cost: max_exchanges comparisons. */
+static slot *find_by_mid(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
+{
+    for (uint32_t i = 0; i < ctx->cfg.max_exchanges; i++) {
+        slot *s = &ctx->slots[i];
+        if ((s->flags & SF_IN_MID) && s->mid == mid && tether_peer_equal(&s->peer, p))
+            return s;
+    }
+    return NULL;
+}
+
+static slot *find_by_token(tether_coap_ctx *ctx, const tether_peer *p, const uint8_t *tok,
+                           uint8_t tkl)
+{
+    for (uint32_t i = 0; i < ctx->cfg.max_exchanges; i++) {
+        slot *s = &ctx->slots[i];
+        if ((s->flags & SF_IN_TOK) && s->tkl == tkl && memcmp(s->token, tok, tkl) == 0 &&
+            tether_peer_equal(&s->peer, p))
+            return s;
+    }
+    return NULL;
+}
+
+static slot *slot_alloc(tether_coap_ctx *ctx)
+{
+    slot *s = ctx->slots;
+
+    while (s->kind != K_FREE) /* can_queue() saw one */
+        s++;
+    s->flags = 0;
+    s->retransmits = 0;
+    s->len = 0;
+    s->he.index = TETHER_HEAP_NONE;
+    ctx->st.exchanges_in_flight++;
+    return s;
+}
+
+/* The generation bump makes any xid that named s stale. */
+static void slot_release(tether_coap_ctx *ctx, slot *s)
+{
+    s->he.index = TETHER_HEAP_NONE;
+    s->kind = K_FREE;
+    s->flags = 0;
+    s->gen++;
+    s->done = NULL;
+    s->arg = NULL;
+    ctx->st.exchanges_in_flight--;
+}
+
+/* Deadlines: he.key, valid while he.index is not TETHER_HEAP_NONE. */
+static void due_set(tether_coap_ctx *ctx, slot *s, uint64_t key)
+{
+    (void)ctx;
+    s->he.key = key;
+    s->he.index = 0;
+}
+
+static void due_clear(tether_coap_ctx *ctx, slot *s)
+{
+    (void)ctx;
+    s->he.index = TETHER_HEAP_NONE;
+}
+
+/* The slot with the earliest deadline (the lowest index among equals), or
+ * NULL. Cost: max_exchanges comparisons. */
+static slot *due_first(const tether_coap_ctx *ctx)
+{
+    slot *best = NULL;
+
+    for (uint32_t i = 0; i < ctx->cfg.max_exchanges; i++) {
+        slot *s = &ctx->slots[i];
+        if (tether_heap_contains(&s->he) && (best == NULL || s->he.key < best->he.key))
+            best = s;
+    }
+    return best;
+}
+
+#else
+/* Deadlines: the heap of slots. */
+static void due_set(tether_coap_ctx *ctx, slot *s, uint64_t key)
+{
+    if (tether_heap_contains(&s->he))
+        tether_heap_update(&ctx->heap, &s->he, key);
+    else
+        (void)tether_heap_push(&ctx->heap, &s->he, key); /* cap == slots: fits */
+}
+
+static void due_clear(tether_coap_ctx *ctx, slot *s)
+{
+    if (tether_heap_contains(&s->he))
+        tether_heap_remove(&ctx->heap, &s->he);
+}
+
+static slot *due_first(const tether_coap_ctx *ctx)
+{
+    return (slot *)(void *)tether_heap_top(&ctx->heap);
+}
+
 static uint32_t slot_hash(const tether_coap_ctx *ctx, const slot *s, int ix)
 {
     switch (ix) {
@@ -311,11 +457,6 @@ static uint32_t slot_hash(const tether_coap_ctx *ctx, const slot *s, int ix)
     case IX_TOK: return hash_tok(ctx, &s->peer, s->token, s->tkl);
     default: return fmix(hash_peer(ctx, &s->peer));
     }
-}
-
-static uint8_t ix_flag(int ix)
-{
-    return ix == IX_MID ? SF_IN_MID : ix == IX_TOK ? SF_IN_TOK : SF_IN_PEER;
 }
 
 static void ix_link(tether_coap_ctx *ctx, slot *s, int ix)
@@ -396,8 +537,7 @@ static void slot_release(tether_coap_ctx *ctx, slot *s)
 {
     for (int ix = 0; ix < IX_COUNT; ix++)
         ix_unlink(ctx, s, ix);
-    if (tether_heap_contains(&s->he))
-        tether_heap_remove(&ctx->heap, &s->he);
+    due_clear(ctx, s);
     s->kind = K_FREE;
     s->flags = 0;
     s->gen++;
@@ -407,6 +547,8 @@ static void slot_release(tether_coap_ctx *ctx, slot *s)
     ctx->free_head = slot_index(ctx, s);
     ctx->st.exchanges_in_flight--;
 }
+
+#endif
 
 static tether_coap_xid slot_xid(const tether_coap_ctx *ctx, const slot *s)
 {
@@ -489,6 +631,30 @@ static int send_empty(tether_coap_ctx *ctx, const tether_peer *p, uint8_t type, 
 
 /* --- deduplication ------------------------------------------------------- */
 
+#if TETHER_COAP_LINEAR
+/* Cost: the live entries, oldest first. */
+static dentry *dd_find(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
+{
+    for (uint32_t k = 0; k < ctx->dcount; k++) {
+        dentry *e = &ctx->dd[(ctx->dhead + k) % ctx->cfg.dedup_entries];
+        if (e->mid == mid && tether_peer_equal(&e->peer, p))
+            return e;
+    }
+    return NULL;
+}
+
+static void dd_link(tether_coap_ctx *ctx, dentry *e)
+{
+    (void)ctx;
+    (void)e;
+}
+
+static void dd_unlink(tether_coap_ctx *ctx, dentry *e)
+{
+    (void)ctx;
+    (void)e;
+}
+#else
 static uint32_t dd_bucket(const tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
 {
     return hash_mid(ctx, p, mid) & ctx->dmask;
@@ -507,19 +673,34 @@ static dentry *dd_find(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
     return NULL;
 }
 
-/* Forget the oldest entry (the ring's head). */
-static void dd_pop(tether_coap_ctx *ctx)
+static void dd_link(tether_coap_ctx *ctx, dentry *e)
 {
-    dentry *e = &ctx->dd[ctx->dhead];
+    uint32_t b = dd_bucket(ctx, &e->peer, e->mid);
+
+    e->next = ctx->dbuckets[b];
+    ctx->dbuckets[b] = (uint16_t)(e - ctx->dd);
+}
+
+static void dd_unlink(tether_coap_ctx *ctx, dentry *e)
+{
     uint16_t *pp = &ctx->dbuckets[dd_bucket(ctx, &e->peer, e->mid)];
 
     while (*pp != NIL) {
-        if (*pp == ctx->dhead) {
+        if (&ctx->dd[*pp] == e) {
             *pp = e->next;
             break;
         }
         pp = &ctx->dd[*pp].next;
     }
+}
+#endif
+
+/* Forget the oldest entry (the ring's head). */
+static void dd_pop(tether_coap_ctx *ctx)
+{
+    dentry *e = &ctx->dd[ctx->dhead];
+
+    dd_unlink(ctx, e);
     e->flags = 0;
     e->gen++;
     ctx->dhead = (ctx->dhead + 1) % ctx->cfg.dedup_entries;
@@ -537,9 +718,7 @@ static void dd_expire(tether_coap_ctx *ctx, tether_time now)
 static dentry *dd_insert(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid,
                          tether_time now, uint8_t flags)
 {
-    uint32_t i;
     dentry *e;
-    uint32_t b;
 
     if (ctx->dcount == ctx->cfg.dedup_entries) {
         dd_pop(ctx);
@@ -547,16 +726,13 @@ static dentry *dd_insert(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mi
         TETHER_LOG(ctx->cfg.log, ctx->cfg.log_user, TETHER_LOG_DEBUG, MOD,
                    "dedup cache full: oldest entry evicted early");
     }
-    i = (ctx->dhead + ctx->dcount) % ctx->cfg.dedup_entries;
-    e = &ctx->dd[i];
+    e = &ctx->dd[(ctx->dhead + ctx->dcount) % ctx->cfg.dedup_entries];
     e->peer = *p;
     e->mid = mid;
     e->expires = now + ctx->cfg.exchange_lifetime_ms;
     e->flags = (uint8_t)(DF_LIVE | flags);
     e->reply_len = 0;
-    b = dd_bucket(ctx, p, mid);
-    e->next = ctx->dbuckets[b];
-    ctx->dbuckets[b] = (uint16_t)i;
+    dd_link(ctx, e);
     ctx->dcount++;
     return e;
 }
@@ -630,6 +806,9 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     ctx->errmsg = "";
     ctx->slots = (slot *)(void *)(base + L.slots);
     ctx->slot_bytes = base + L.slot_bytes;
+    ctx->dd = (dentry *)(void *)(base + L.dd);
+    ctx->dd_bytes = base + L.dd_bytes;
+#if !TETHER_COAP_LINEAR
     for (int i = 0; i < IX_COUNT; i++) {
         ctx->sbuckets[i] = (uint16_t *)(void *)(base + L.sbuckets[i]);
         memset(ctx->sbuckets[i], 0xFF, L.snb * sizeof(uint16_t));
@@ -637,25 +816,28 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     ctx->smask = L.snb - 1;
     tether_heap_init(&ctx->heap, (tether_heap_entry **)(void *)(base + L.heap),
                      cfg->max_exchanges);
-    ctx->dd = (dentry *)(void *)(base + L.dd);
-    ctx->dd_bytes = base + L.dd_bytes;
     ctx->dbuckets = (uint16_t *)(void *)(base + L.dbuckets);
     memset(ctx->dbuckets, 0xFF, L.dnb * sizeof(uint16_t));
     ctx->dmask = L.dnb - 1;
+#endif
     ctx->reply_max = L.reply_max;
     memset(ctx->dd, 0, (size_t)cfg->dedup_entries * sizeof(dentry));
     ctx->txq = base + L.txq;
     ctx->txq_cap = cfg->txq_bytes;
     ctx->scratch = base + L.scratch;
 
+    memset(ctx->slots, 0, (size_t)cfg->max_exchanges * sizeof(slot));
+#if !TETHER_COAP_LINEAR
     ctx->free_head = NIL;
+#endif
     for (uint32_t i = cfg->max_exchanges; i-- > 0;) {
         slot *s = &ctx->slots[i];
-        memset(s, 0, sizeof(*s));
         s->he.index = TETHER_HEAP_NONE;
+#if !TETHER_COAP_LINEAR
         s->next[IX_MID] = ctx->free_head;
         s->next[IX_TOK] = s->next[IX_PEER] = NIL;
         ctx->free_head = (uint16_t)i;
+#endif
     }
 
     draw(ctx, r, 4);
@@ -744,7 +926,7 @@ static slot *launch(tether_coap_ctx *ctx, tether_time now, const tether_peer *pe
     ix_link(ctx, s, IX_PEER);
     if (kind == K_REQUEST)
         ix_link(ctx, s, IX_TOK);
-    (void)tether_heap_push(&ctx->heap, &s->he, deadline); /* cap == slots: fits */
+    due_set(ctx, s, deadline);
     return s;
 }
 
@@ -752,7 +934,7 @@ static slot *launch(tether_coap_ctx *ctx, tether_time now, const tether_peer *pe
  * 0, or TETHER_ERR_BUSY with the sentence set. */
 static int can_queue(tether_coap_ctx *ctx, int need_slot, size_t len)
 {
-    if (need_slot && ctx->free_head == NIL)
+    if (need_slot && ctx->st.exchanges_in_flight == ctx->cfg.max_exchanges)
         return fail(ctx, TETHER_ERR_BUSY, "no free exchange slot");
     if (!txq_room(ctx, len)) {
         ctx->st.txq_full++;
@@ -892,15 +1074,28 @@ int tether_coap_cancel(tether_coap_ctx *ctx, tether_time now, tether_coap_xid xi
 
 void tether_coap_cancel_peer(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer)
 {
-    uint16_t *bucket, i;
+    uint16_t i;
 
     if (ctx == NULL || !peer_ok(peer))
         return;
     enter(ctx, now);
-    /* Mark first, then cancel marked ones one by one, rescanning the chain
-     * after each callback (which may have changed it): exchanges that the
+    /* Mark first, then cancel marked ones one by one, looking again after
+     * each callback (which may have changed the slots): exchanges that the
      * callbacks start are not marked, so this ends. */
-    bucket = &ctx->sbuckets[IX_PEER][fmix(hash_peer(ctx, peer)) & ctx->smask];
+#if TETHER_COAP_LINEAR
+    for (i = 0; i < ctx->cfg.max_exchanges; i++)
+        if (ctx->slots[i].kind != K_FREE && tether_peer_equal(&ctx->slots[i].peer, peer))
+            ctx->slots[i].flags |= SF_MARK;
+    for (;;) {
+        for (i = 0; i < ctx->cfg.max_exchanges && !(ctx->slots[i].flags & SF_MARK); i++)
+            ;
+        if (i == ctx->cfg.max_exchanges)
+            break;
+        finish(ctx, &ctx->slots[i], now, TETHER_ERR_CANCELLED, NULL);
+    }
+#else
+    uint16_t *bucket = &ctx->sbuckets[IX_PEER][fmix(hash_peer(ctx, peer)) & ctx->smask];
+
     for (i = *bucket; i != NIL; i = ctx->slots[i].next[IX_PEER])
         if (tether_peer_equal(&ctx->slots[i].peer, peer))
             ctx->slots[i].flags |= SF_MARK;
@@ -912,6 +1107,7 @@ void tether_coap_cancel_peer(tether_coap_ctx *ctx, tether_time now, const tether
             break;
         finish(ctx, &ctx->slots[i], now, TETHER_ERR_CANCELLED, NULL);
     }
+#endif
 }
 
 /* --- answering ----------------------------------------------------------- */
@@ -1033,8 +1229,7 @@ static void deliver(tether_coap_ctx *ctx, slot *s, tether_time now, const tether
     /* An observation goes on: no more retransmission or deadline, and the
      * token alone matches what comes next. */
     ix_unlink(ctx, s, IX_MID);
-    if (tether_heap_contains(&s->he))
-        tether_heap_remove(&ctx->heap, &s->he);
+    due_clear(ctx, s);
     s->flags |= SF_ACKED;
     if (s->done != NULL) {
         ctx->depth++;
@@ -1063,7 +1258,7 @@ static void on_duplicate(tether_coap_ctx *ctx, dentry *e, const tether_peer *pee
     /* else: answered with a piggybacked response too long to keep: drop. */
 }
 
-static void on_request(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer,
+static void on_new_request(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer,
                        const tether_coap_msg *msg)
 {
     tether_coap_incoming in;
@@ -1138,7 +1333,7 @@ static void on_ack(tether_coap_ctx *ctx, tether_time now, const tether_peer *pee
     /* Empty ACK: stop retransmitting, wait for the separate response. */
     ix_unlink(ctx, s, IX_MID);
     s->flags |= SF_ACKED;
-    tether_heap_update(&ctx->heap, &s->he, now + ctx->cfg.exchange_lifetime_ms);
+    due_set(ctx, s, now + ctx->cfg.exchange_lifetime_ms);
 }
 
 static void on_rst(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer, uint16_t mid)
@@ -1227,7 +1422,7 @@ int tether_coap_recv(tether_coap_ctx *ctx, tether_time now, const tether_peer *p
         return 0;
     }
     if (is_request_code(msg.code))
-        on_request(ctx, now, peer, &msg);
+        on_new_request(ctx, now, peer, &msg);
     else
         on_response(ctx, now, peer, &msg);
     return 0;
@@ -1264,17 +1459,17 @@ int tether_coap_send(tether_coap_ctx *ctx, tether_time now, tether_peer *peer, u
 
 tether_time tether_coap_next_deadline(const tether_coap_ctx *ctx)
 {
-    const tether_heap_entry *e;
+    const slot *s;
 
     if (ctx == NULL)
         return TETHER_TIME_NEVER;
-    e = tether_heap_top(&ctx->heap);
-    return e != NULL ? e->key : TETHER_TIME_NEVER;
+    s = due_first(ctx);
+    return s != NULL ? s->he.key : TETHER_TIME_NEVER;
 }
 
 int tether_coap_on_timeout(tether_coap_ctx *ctx, tether_time now)
 {
-    tether_heap_entry *e;
+    slot *s;
 
     if (ctx == NULL)
         return TETHER_ERR_INVAL;
@@ -1282,10 +1477,9 @@ int tether_coap_on_timeout(tether_coap_ctx *ctx, tether_time now)
         return TETHER_ERR_REENTRANT;
     enter(ctx, now);
     dd_expire(ctx, now);
-    /* Re-read the top each turn: a callback may add or remove exchanges.
+    /* Re-read the first each turn: a callback may add or remove exchanges.
      * What it adds is due later than now, so the loop ends. */
-    while ((e = tether_heap_top(&ctx->heap)) != NULL && e->key <= now) {
-        slot *s = (slot *)(void *)e;
+    while ((s = due_first(ctx)) != NULL && s->he.key <= now) {
         if ((s->flags & (SF_CON | SF_IN_MID)) == (SF_CON | SF_IN_MID) &&
             s->retransmits < ctx->cfg.max_retransmit) {
             s->retransmits++;
@@ -1294,7 +1488,7 @@ int tether_coap_on_timeout(tether_coap_ctx *ctx, tether_time now)
                            ctx->slot_bytes + (size_t)slot_index(ctx, s) * ctx->cfg.max_message,
                            s->len);
             s->timeout *= 2;
-            tether_heap_update(&ctx->heap, e, now + s->timeout);
+            due_set(ctx, s, now + s->timeout);
             continue;
         }
         ctx->st.timeouts++;
