@@ -5,11 +5,12 @@
  * encoder reserves the largest header for a nested entry and, when the
  * entry is closed, writes the real (shortest) header and slides the value
  * down over the unused bytes: one memmove per nested entry buys headers
- * that match what every other implementation writes. */
+ * that match what every other implementation writes. Floats are converted
+ * between binary32 and binary64 on their bits, exactly, so no
+ * floating-point arithmetic (soft-float code on a microcontroller) is
+ * needed. */
 #include "tether/lwm2m_tlv.h"
 
-#include <float.h>
-#include <math.h>
 #include <string.h>
 
 #include "tether_poison.h"
@@ -185,27 +186,38 @@ int tether_tlv_decode_uint(const uint8_t *val, size_t len, uint64_t *out)
     return 0;
 }
 
+/* binary32 bits to binary64 bits, exactly (IEEE 754 widening): the
+ * exponent rebiased, the fraction moved up, a subnormal normalised, NaN
+ * quieted with its payload kept, as hardware does. */
+static uint64_t widen(uint32_t f)
+{
+    uint64_t sign = (uint64_t)(f >> 31) << 63, m = f & 0x7FFFFFu;
+    int32_t e = (int32_t)(f >> 23 & 0xFF);
+
+    if (e == 0xFF)
+        return sign | (uint64_t)0x7FF << 52 | m << 29 | (m != 0 ? (uint64_t)1 << 51 : 0);
+    if (e == 0) {
+        if (m == 0)
+            return sign;
+        for (e = 1; !(m & 0x800000u); e--)
+            m <<= 1; /* subnormal: normalise */
+        m &= 0x7FFFFFu;
+    }
+    return sign | (uint64_t)(e - 127 + 1023) << 52 | m << 29;
+}
+
 int tether_tlv_decode_float(const uint8_t *val, size_t len, double *out)
 {
-    if (val == NULL || out == NULL)
+    uint64_t u = 0;
+
+    if (val == NULL || out == NULL || (len != 4 && len != 8))
         return TETHER_ERR_MALFORMED;
-    if (len == 4) {
-        uint32_t u = (uint32_t)val[0] << 24 | (uint32_t)val[1] << 16 | (uint32_t)val[2] << 8 | val[3];
-        float f;
-        memcpy(&f, &u, sizeof(f));
-        *out = (double)f;
-        return 0;
-    }
-    if (len == 8) {
-        uint64_t u = 0;
-        double d;
-        for (size_t i = 0; i < 8; i++)
-            u = u << 8 | val[i];
-        memcpy(&d, &u, sizeof(d));
-        *out = d;
-        return 0;
-    }
-    return TETHER_ERR_MALFORMED;
+    for (size_t i = 0; i < len; i++)
+        u = u << 8 | val[i];
+    if (len == 4)
+        u = widen((uint32_t)u);
+    memcpy(out, &u, sizeof(*out));
+    return 0;
 }
 
 int tether_tlv_decode_bool(const uint8_t *val, size_t len, uint8_t *out)
@@ -382,142 +394,142 @@ int tether_tlv_write_raw(tether_tlv_writer *w, int type, uint16_t id, const void
     return 0;
 }
 
-static int write_value_type(tether_tlv_writer *w, int type)
-{
-    if (w->err)
-        return w->err;
-    if (type != TETHER_TLV_RESOURCE && type != TETHER_TLV_RESOURCE_INSTANCE)
-        return wfail(w, TETHER_ERR_INVAL);
-    return 0;
-}
-
 static void put_be(uint8_t *out, uint64_t v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
-int tether_tlv_write_int(tether_tlv_writer *w, int type, uint16_t id, int64_t v)
+/* The binary32 bits of the double with bits u when it is exactly one
+ * (zeros, infinities, normal and subnormal binary32 values); 0 and *f
+ * untouched otherwise (NaN included: it keeps 8 bytes and its payload). */
+static int narrow(uint64_t u, uint32_t *f)
 {
-    uint8_t b[8];
-    size_t n;
+    uint32_t sign = (uint32_t)(u >> 63) << 31;
+    int32_t e = (int32_t)(u >> 52 & 0x7FF) - 1023 + 127; /* binary32 exponent */
+    uint64_t m = u & (((uint64_t)1 << 52) - 1);
+    uint32_t shift;
 
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    if (v >= INT8_MIN && v <= INT8_MAX)
-        n = 1;
-    else if (v >= INT16_MIN && v <= INT16_MAX)
-        n = 2;
-    else if (v >= INT32_MIN && v <= INT32_MAX)
-        n = 4;
-    else
-        n = 8;
-    put_be(b, (uint64_t)v, n);
-    return tether_tlv_write_raw(w, type, id, b, n);
-}
-
-int tether_tlv_write_uint(tether_tlv_writer *w, int type, uint16_t id, uint64_t v)
-{
-    uint8_t b[8];
-    size_t n;
-
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    n = v <= UINT8_MAX ? 1 : v <= UINT16_MAX ? 2 : v <= UINT32_MAX ? 4 : 8;
-    put_be(b, v, n);
-    return tether_tlv_write_raw(w, type, id, b, n);
-}
-
-int tether_tlv_write_float(tether_tlv_writer *w, int type, uint16_t id, double v)
-{
-    uint8_t b[8];
-    float f;
-
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    /* 4 bytes when binary32 holds v exactly. The range test comes first:
-     * converting an out-of-range double to float is undefined in C. NaN
-     * never compares equal, so it takes 8 bytes and keeps its payload. */
-    if (!isnan(v) && (isinf(v) || fabs(v) <= FLT_MAX)) {
-        f = (float)v;
-        if ((double)f == v) {
-            uint32_t u;
-            memcpy(&u, &f, sizeof(u));
-            put_be(b, u, 4);
-            return tether_tlv_write_raw(w, type, id, b, 4);
-        }
+    if ((u << 1) == 0 || (u << 1) == (uint64_t)0x7FF << 53) {
+        *f = sign | (uint32_t)(u >> 32 & 0x7FF00000u ? 0x7F800000u : 0); /* zero, infinity */
+        return 1;
     }
-    {
-        uint64_t u;
-        memcpy(&u, &v, sizeof(u));
-        put_be(b, u, 8);
-        return tether_tlv_write_raw(w, type, id, b, 8);
-    }
-}
-
-int tether_tlv_write_bool(tether_tlv_writer *w, int type, uint16_t id, int v)
-{
-    uint8_t b = v != 0;
-
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    return tether_tlv_write_raw(w, type, id, &b, 1);
-}
-
-int tether_tlv_write_objlnk(tether_tlv_writer *w, int type, uint16_t id, uint16_t obj,
-                            uint16_t inst)
-{
-    uint8_t b[4] = {(uint8_t)(obj >> 8), (uint8_t)obj, (uint8_t)(inst >> 8), (uint8_t)inst};
-
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    return tether_tlv_write_raw(w, type, id, b, 4);
-}
-
-int tether_tlv_write_string(tether_tlv_writer *w, int type, uint16_t id, const char *s,
-                            size_t len)
-{
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    return tether_tlv_write_raw(w, type, id, s, len);
-}
-
-int tether_tlv_write_opaque(tether_tlv_writer *w, int type, uint16_t id, const void *p,
-                            size_t len)
-{
-    if (write_value_type(w, type) != 0)
-        return w->err;
-    return tether_tlv_write_raw(w, type, id, p, len);
+    if (e >= 255 || e < -22 || (u >> 52 & 0x7FF) == 0)
+        return 0; /* NaN, too large, too small, or a binary64 subnormal */
+    m |= (uint64_t)1 << 52;
+    shift = e >= 1 ? 29 : (uint32_t)(30 - e); /* binary32 subnormal: fewer bits */
+    if (m & (((uint64_t)1 << shift) - 1))
+        return 0; /* bits binary32 does not have */
+    *f = sign | (e >= 1 ? (uint32_t)e << 23 | (uint32_t)(m >> 29 & 0x7FFFFF) : (uint32_t)(m >> shift));
+    return 1;
 }
 
 int tether_tlv_write_value(tether_tlv_writer *w, int type, uint16_t id,
                            const tether_lwm2m_value *v)
 {
+    uint8_t b[8];
+    const void *p = b;
+    size_t n = 8;
+    uint64_t u = 0;
+    uint32_t f;
+
     if (w->err)
         return w->err;
-    if (v == NULL)
+    if (v == NULL || (type != TETHER_TLV_RESOURCE && type != TETHER_TLV_RESOURCE_INSTANCE))
         return wfail(w, TETHER_ERR_INVAL);
     switch ((tether_lwm2m_type)v->type) {
     case TETHER_LWM2M_STRING:
     case TETHER_LWM2M_OPAQUE:
-        return tether_tlv_write_opaque(w, type, id, v->bytes.ptr, v->bytes.len);
+        p = v->bytes.ptr;
+        n = v->bytes.len;
+        break;
     case TETHER_LWM2M_INTEGER:
     case TETHER_LWM2M_TIME:
-        return tether_tlv_write_int(w, type, id, v->i);
+        /* The fewest bytes that sign-extend back to v. */
+        u = (uint64_t)v->i;
+        n = v->i >= INT8_MIN && v->i <= INT8_MAX     ? 1
+            : v->i >= INT16_MIN && v->i <= INT16_MAX ? 2
+            : v->i >= INT32_MIN && v->i <= INT32_MAX ? 4
+                                                     : 8;
+        break;
     case TETHER_LWM2M_UNSIGNED:
-        return tether_tlv_write_uint(w, type, id, v->u);
+        u = v->u;
+        n = u <= UINT8_MAX ? 1 : u <= UINT16_MAX ? 2 : u <= UINT32_MAX ? 4 : 8;
+        break;
     case TETHER_LWM2M_FLOAT:
-        return tether_tlv_write_float(w, type, id, v->f);
+        memcpy(&u, &v->f, sizeof(u));
+        if (narrow(u, &f)) { /* 4 bytes when binary32 holds v exactly */
+            u = f;
+            n = 4;
+        }
+        break;
     case TETHER_LWM2M_BOOLEAN:
         if (v->b > 1)
             return wfail(w, TETHER_ERR_INVAL);
-        return tether_tlv_write_bool(w, type, id, v->b);
+        u = v->b;
+        n = 1;
+        break;
     case TETHER_LWM2M_OBJLNK:
-        return tether_tlv_write_objlnk(w, type, id, v->lnk.obj, v->lnk.inst);
+        u = (uint32_t)v->lnk.obj << 16 | v->lnk.inst;
+        n = 4;
+        break;
     case TETHER_LWM2M_NONE:
     default:
         return wfail(w, TETHER_ERR_INVAL);
     }
+    if (p == b)
+        put_be(b, u, n);
+    return tether_tlv_write_raw(w, type, id, p, n);
+}
+
+/* The typed writers are write_value() on a value made here. */
+static int write_typed(tether_tlv_writer *w, int type, uint16_t id, tether_lwm2m_value v)
+{
+    return tether_tlv_write_value(w, type, id, &v);
+}
+
+int tether_tlv_write_int(tether_tlv_writer *w, int type, uint16_t id, int64_t v)
+{
+    return write_typed(w, type, id, tether_lwm2m_value_int(v));
+}
+
+int tether_tlv_write_uint(tether_tlv_writer *w, int type, uint16_t id, uint64_t v)
+{
+    return write_typed(w, type, id, tether_lwm2m_value_uint(v));
+}
+
+int tether_tlv_write_float(tether_tlv_writer *w, int type, uint16_t id, double v)
+{
+    return write_typed(w, type, id, tether_lwm2m_value_float(v));
+}
+
+int tether_tlv_write_bool(tether_tlv_writer *w, int type, uint16_t id, int v)
+{
+    return write_typed(w, type, id, tether_lwm2m_value_bool(v));
+}
+
+int tether_tlv_write_objlnk(tether_tlv_writer *w, int type, uint16_t id, uint16_t obj,
+                            uint16_t inst)
+{
+    return write_typed(w, type, id, tether_lwm2m_value_objlnk(obj, inst));
+}
+
+/* Strings and opaque values go as they are (a NULL p with len > 0 is
+ * TETHER_ERR_INVAL from write_raw()). */
+int tether_tlv_write_string(tether_tlv_writer *w, int type, uint16_t id, const char *s,
+                            size_t len)
+{
+    return tether_tlv_write_opaque(w, type, id, s, len);
+}
+
+int tether_tlv_write_opaque(tether_tlv_writer *w, int type, uint16_t id, const void *p,
+                            size_t len)
+{
+    tether_lwm2m_value v = tether_lwm2m_value_opaque(NULL, 0);
+
+    v.bytes.ptr = p;
+    v.bytes.len = len;
+    return tether_tlv_write_value(w, type, id, &v);
 }
 
 int tether_tlv_writer_finish(const tether_tlv_writer *w, size_t *len)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OMA-TLV (LwM2M 1.0 §6.4.3): the examples of §6.4.3.1 - §6.4.3.3 decoded
  * and re-encoded byte for byte, value helpers, and every malformation. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -521,6 +522,103 @@ static void test_tlv_floats(void **state)
     }
 }
 
+/* What the writer did with C casts before it worked on bits: 4 bytes when
+ * binary32 holds v exactly (never for NaN), else 8. */
+static size_t ref_float_bytes(double v, uint8_t out[8])
+{
+    uint64_t u;
+    if (!isnan(v) && (isinf(v) || fabs(v) <= FLT_MAX) && (double)(float)v == v) {
+        float f = (float)v;
+        uint32_t x;
+        memcpy(&x, &f, 4);
+        for (int i = 0; i < 4; i++)
+            out[i] = (uint8_t)(x >> (24 - 8 * i));
+        return 4;
+    }
+    memcpy(&u, &v, 8);
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(u >> (56 - 8 * i));
+    return 8;
+}
+
+static uint64_t tlv_rng = 0x2545F4914F6CDD1Du;
+
+static uint64_t tlv_rand(void)
+{
+    tlv_rng ^= tlv_rng << 13;
+    tlv_rng ^= tlv_rng >> 7;
+    tlv_rng ^= tlv_rng << 17;
+    return tlv_rng;
+}
+
+static void float_width_is_ref(double v)
+{
+    uint8_t buf[16], want[8];
+    tether_tlv_writer w;
+    size_t len, n = ref_float_bytes(v, want);
+    tether_tlv_writer_init(&w, buf, sizeof(buf));
+    assert_int_equal(tether_tlv_write_float(&w, TETHER_TLV_RESOURCE, 1, v), 0);
+    assert_int_equal(tether_tlv_writer_finish(&w, &len), 0);
+    if (len != (n == 4 ? 2 : 3) + n || memcmp(buf + len - n, want, n) != 0)
+        fail_msg("%a: written as %zu bytes, want %zu", v, len, n);
+}
+
+static void test_tlv_float_width_matches_casts(void **state)
+{
+    static const double edges[] = {0.0, -0.0, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_TRUE_MIN,
+                                   -FLT_TRUE_MIN, 0x1p-150, 0x1.8p-149, 0x1p-149 * 3,
+                                   0x1.fffffep127, 0x1.ffffffp127, 0x1p128, INFINITY,
+                                   -INFINITY, NAN, 0x1p-1074, DBL_MAX, 16777217.0, 16777216.0,
+                                   0x1.000002p0, 0x1.000001p0, 0x1p-126 * 0x1.fffffcp-1};
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+        float_width_is_ref(edges[i]);
+    for (int i = 0; i < 200000; i++) {
+        uint32_t f32 = (uint32_t)tlv_rand();
+        float f;
+        uint64_t u = tlv_rand();
+        double d;
+        memcpy(&f, &f32, 4);
+        if (!isnan(f))
+            float_width_is_ref((double)f); /* every binary32: 4 bytes */
+        /* doubles near the binary32 range, with and without low bits */
+        u = (u & 0x800FFFFFFFFFFFFFu) | (uint64_t)(1023 - 160 + tlv_rand() % 300) << 52;
+        if (i & 1)
+            u &= ~(((uint64_t)1 << (tlv_rand() % 53)) - 1);
+        memcpy(&d, &u, 8);
+        float_width_is_ref(d);
+    }
+}
+
+static void test_tlv_float_decode_widens_exactly(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        uint32_t x = (uint32_t)tlv_rand();
+        uint8_t b[4] = {(uint8_t)(x >> 24), (uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x};
+        float f;
+        double got, want;
+        uint64_t gb, wb;
+        if (i < 1024) /* subnormals and the smallest normals, both signs */
+            x = (uint32_t)(i & 512 ? 0x80000000u : 0) | (uint32_t)(i & 511) << 14 | (x & 0x3FFF);
+        b[0] = (uint8_t)(x >> 24), b[1] = (uint8_t)(x >> 16), b[2] = (uint8_t)(x >> 8),
+        b[3] = (uint8_t)x;
+        memcpy(&f, &x, 4);
+        assert_int_equal(tether_tlv_decode_float(b, 4, &got), 0);
+        memcpy(&gb, &got, 8);
+        if (isnan(f)) { /* payload kept, quieted */
+            assert_true(isnan(got));
+            assert_true((gb >> 29 & 0x3FFFFF) == (x & 0x3FFFFF));
+            assert_true(gb & ((uint64_t)1 << 51));
+            continue;
+        }
+        want = (double)f;
+        memcpy(&wb, &want, 8);
+        if (gb != wb)
+            fail_msg("binary32 %08x: got %a, want %a", (unsigned)x, got, want);
+    }
+}
+
 static void test_tlv_decode_value_types(void **state)
 {
     const uint8_t one[] = {0xC1, 0x05, 0x01};
@@ -755,6 +853,8 @@ int main(void)
         cmocka_unit_test(test_tlv_integer_widths),
         cmocka_unit_test(test_tlv_value_helpers_reject_bad_lengths),
         cmocka_unit_test(test_tlv_floats),
+        cmocka_unit_test(test_tlv_float_width_matches_casts),
+        cmocka_unit_test(test_tlv_float_decode_widens_exactly),
         cmocka_unit_test(test_tlv_decode_value_types),
         cmocka_unit_test(test_tlv_rejects_malformed),
         cmocka_unit_test(test_tlv_iterator_is_sticky_and_leaves_entry),
