@@ -351,7 +351,8 @@ int64_t tether_client_lifetime(const tether_client *c, uint16_t ssid);
 int tether_client_location(const tether_client *c, uint16_t ssid, char *out, size_t cap);
 
 /* The engine's last error sentence (STYLE rule 7), "" when none. Valid
- * until the next engine call. */
+ * until the next engine call. Always "" in a build with TETHER_NO_ERRMSG
+ * (tether/client_config.h). */
 const char *tether_client_errmsg(const tether_client *c);
 
 /* The CoAP layer's counters. */

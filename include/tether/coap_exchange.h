@@ -320,7 +320,8 @@ typedef struct tether_coap_stats {
 void tether_coap_get_stats(const tether_coap_ctx *ctx, tether_coap_stats *out);
 
 /* A sentence about the last error a call on ctx returned ("" if the last
- * call succeeded). Valid until the next call on ctx; never NULL. */
+ * call succeeded). Valid until the next call on ctx; never NULL. Always ""
+ * in a build with TETHER_NO_ERRMSG (tether/client_config.h). */
 const char *tether_coap_errmsg(const tether_coap_ctx *ctx);
 
 #ifdef __cplusplus

@@ -274,7 +274,7 @@ void client_emit(tether_client *c, tether_time now, tether_client_event *ev)
     c->in_callback = 0;
 }
 
-void client_set_errmsg(tether_client *c, const char *msg)
+void client_errmsg_set(tether_client *c, const char *msg)
 {
     c->errmsg = msg;
 }

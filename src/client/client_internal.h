@@ -19,6 +19,8 @@
 #include "tether/coap_block.h"
 #include "tether/coap_exchange.h"
 
+#include "common/errmsg_internal.h"
+
 /* Block-wise transfer is compiled in when the body limit is not 0. */
 #define CLIENT_BLOCKWISE (TETHER_CLIENT_MAX_BODY > 0)
 
@@ -143,8 +145,11 @@ struct tether_client {
 /* --- client.c --- */
 void client_emit(tether_client *c, tether_time now, tether_client_event *ev);
 /* msg: static storage (a literal): a fixed sentence costs no RAM and no
- * formatter, which a firmware build would otherwise have to link. */
-void client_set_errmsg(tether_client *c, const char *msg);
+ * formatter, which a firmware build would otherwise have to link. Called
+ * through the macro, which drops the literal at the call site in a build
+ * with TETHER_NO_ERRMSG (common/errmsg_internal.h). */
+void client_errmsg_set(tether_client *c, const char *msg);
+#define client_set_errmsg(c, msg) client_errmsg_set((c), TETHER_WHY(msg))
 uint32_t client_rand32(tether_client *c);
 client_server *client_server_by_ssid(tether_client *c, uint16_t ssid);
 client_server *client_server_by_srv_iid(tether_client *c, uint16_t iid);

@@ -40,6 +40,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/errmsg_internal.h"
 #include "common/heap_internal.h"
 #include "common/log_internal.h"
 #include "coap/exchange_internal.h"
@@ -235,9 +236,11 @@ static int compute_layout(const tether_coap_config *c, layout *L)
 
 /* --- small helpers ------------------------------------------------------- */
 
+/* why: a literal. Inlined everywhere, so with TETHER_NO_ERRMSG the
+ * literals are dead and not linked. */
 static int fail(tether_coap_ctx *ctx, int err, const char *why)
 {
-    ctx->errmsg = why;
+    ctx->errmsg = TETHER_WHY(why);
     return err;
 }
 
