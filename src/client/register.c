@@ -308,8 +308,14 @@ static void cancel_inflight(tether_client *c, client_server *s, tether_time now)
         (void)tether_coap_cancel(c->coap, now, xid);
 }
 
+/* The events whose `at` is the state's new deadline (tether/client.h):
+ * the next Update, the next Register attempt, the end of Disable. */
+#define EV_AT_DEADLINE                                                                   \
+    (1u << TETHER_CLIENT_EV_REGISTERED | 1u << TETHER_CLIENT_EV_UPDATED |                \
+     1u << TETHER_CLIENT_EV_REGISTER_FAILED | 1u << TETHER_CLIENT_EV_DISABLED)
+
 static void emit(tether_client *c, client_server *s, tether_time now, int type, uint8_t code,
-                 int err, tether_time at)
+                 int err)
 {
     tether_client_event ev;
     char loc[TETHER_CLIENT_MAX_LOCATION + 1];
@@ -319,7 +325,7 @@ static void emit(tether_client *c, client_server *s, tether_time now, int type, 
     ev.ssid = s->ssid;
     ev.code = code;
     ev.err = err;
-    ev.at = at;
+    ev.at = (EV_AT_DEADLINE >> type & 1u) ? s->deadline : TETHER_TIME_NEVER;
     if (type == TETHER_CLIENT_EV_REGISTERED &&
         tether_client_location(c, s->ssid, loc, sizeof(loc)) == 0)
         ev.location = loc;
@@ -379,14 +385,13 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
              * only a Register may follow. */
             cancel_inflight(c, s, now);
             log_outcome(c, s, "Update", 0, TETHER_ERR_TIMEOUT);
-            emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, TETHER_ERR_TIMEOUT,
-                 TETHER_TIME_NEVER);
+            emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, TETHER_ERR_TIMEOUT);
             act = ACT_REGISTER;
             break;
         case TETHER_CLIENT_DISABLED:
             /* R20: "After this period, the LwM2M Client MUST perform
              * registration process to the Server." */
-            emit(c, s, now, TETHER_CLIENT_EV_ENABLED, 0, 0, TETHER_TIME_NEVER);
+            emit(c, s, now, TETHER_CLIENT_EV_ENABLED, 0, 0);
             s->failures = 0;
             act = ACT_REGISTER;
             break;
@@ -420,45 +425,40 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
 #endif
         switch ((tether_client_reg_state)s->state) {
         case TETHER_CLIENT_REGISTER_SENT:
-            if (code == TETHER_COAP_CREATED && (fail_err = store_location(s, resp)) == 0) {
+        case TETHER_CLIENT_UPDATE_SENT: {
+            int reg = s->state == TETHER_CLIENT_REGISTER_SENT;
+            if (reg ? code == TETHER_COAP_CREATED && (fail_err = store_location(s, resp)) == 0
+                    : code != 0 && TETHER_COAP_CLASS(code) == 2) {
+                /* What the message carried is now the server's view. */
                 s->state = TETHER_CLIENT_REGISTERED;
-                s->failures = 0;
                 s->acked_lt = s->sent_lt;
                 memcpy(s->acked_b, s->sent_b, sizeof(s->acked_b));
                 s->acked_gen = s->sent_gen;
                 s->expires = s->sent_at + (uint64_t)s->acked_lt * 1000u;
                 s->deadline = next_update_at(c, s);
-                TETHER_LOG(c->log, c->log_user, TETHER_LOG_INFO, CLIENT_LOG_MODULE,
-                           "%s: registered with ssid %u", c->endpoint, s->ssid);
-                emit(c, s, now, TETHER_CLIENT_EV_REGISTERED, code, 0, s->deadline);
+                if (reg) {
+                    s->failures = 0;
+                    TETHER_LOG(c->log, c->log_user, TETHER_LOG_INFO, CLIENT_LOG_MODULE,
+                               "%s: registered with ssid %u", c->endpoint, s->ssid);
+                }
+                emit(c, s, now, reg ? TETHER_CLIENT_EV_REGISTERED : TETHER_CLIENT_EV_UPDATED,
+                     code, 0);
                 act = ACT_SCHEDULE;
-            } else {
+            } else if (reg) {
                 if (code == TETHER_COAP_CREATED)
                     client_set_errmsg(c, "2.01 without a usable Location-Path");
                 act = ACT_BACKOFF;
-            }
-            break;
-        case TETHER_CLIENT_UPDATE_SENT:
-            if (code != 0 && TETHER_COAP_CLASS(code) == 2) {
-                s->state = TETHER_CLIENT_REGISTERED;
-                s->acked_lt = s->sent_lt;
-                memcpy(s->acked_b, s->sent_b, sizeof(s->acked_b));
-                s->acked_gen = s->sent_gen;
-                s->expires = s->sent_at + (uint64_t)s->acked_lt * 1000u;
-                s->deadline = next_update_at(c, s);
-                emit(c, s, now, TETHER_CLIENT_EV_UPDATED, code, 0, s->deadline);
-                act = ACT_SCHEDULE;
             } else {
                 /* R7: any 4.xx/5.xx, RST or silence: fall back to Register. */
                 log_outcome(c, s, "Update", code, status);
-                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, code, status,
-                     TETHER_TIME_NEVER);
+                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, code, status);
                 act = ACT_REGISTER;
             }
             break;
+        }
         case TETHER_CLIENT_DEREGISTER_SENT:
             s->loc_len = 0;
-            emit(c, s, now, TETHER_CLIENT_EV_DEREGISTERED, code, status, TETHER_TIME_NEVER);
+            emit(c, s, now, TETHER_CLIENT_EV_DEREGISTERED, code, status);
             if (s->disabling && !c->stopping) {
                 /* R20: the connection is closed and the server silenced for
                  * Disable Timeout seconds: nothing of ours stays in flight. */
@@ -469,7 +469,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 TETHER_LOG(c->log, c->log_user, TETHER_LOG_INFO, CLIENT_LOG_MODULE,
                            "%s: ssid %u disabled for %lld s", c->endpoint, s->ssid,
                            (long long)s->disable_timeout);
-                emit(c, s, now, TETHER_CLIENT_EV_DISABLED, 0, 0, s->deadline);
+                emit(c, s, now, TETHER_CLIENT_EV_DISABLED, 0, 0);
             } else {
                 s->disabling = 0;
                 s->state = TETHER_CLIENT_IDLE;
@@ -555,15 +555,23 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 next = ACT_UPDATE; /* changed while the last message was out */
             break;
         case ACT_REGISTER:
-            s->loc_len = 0;
-            rc = send_reg_message(c, s, now, 0, 1);
+        case ACT_UPDATE: {
+            int update = act == ACT_UPDATE;
+            if (!update)
+                s->loc_len = 0;
+            rc = send_reg_message(c, s, now, update, 1);
             if (rc == 0) {
-                s->state = TETHER_CLIENT_REGISTER_SENT;
-                s->deadline = TETHER_TIME_NEVER;
+                s->state = update ? TETHER_CLIENT_UPDATE_SENT : TETHER_CLIENT_REGISTER_SENT;
+                /* R7: an Update lapsing unanswered means Register. */
+                s->deadline = update ? s->expires : TETHER_TIME_NEVER;
                 s->pending &= (uint8_t)~PEND_UPDATE;
             } else if (rc == TETHER_ERR_BUSY) {
-                s->state = TETHER_CLIENT_WAIT_REGISTER;
+                s->state = update ? TETHER_CLIENT_REGISTERED : TETHER_CLIENT_WAIT_REGISTER;
                 s->deadline = now + CLIENT_BUSY_RETRY_MS;
+            } else if (update) {
+                client_set_errmsg(c, "Update could not be built (object list too large?)");
+                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, rc);
+                next = ACT_REGISTER;
             } else {
                 client_set_errmsg(c, "Register could not be built (object list too large?)");
                 code = 0;
@@ -571,21 +579,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 next = ACT_BACKOFF;
             }
             break;
-        case ACT_UPDATE:
-            rc = send_reg_message(c, s, now, 1, 1);
-            if (rc == 0) {
-                s->state = TETHER_CLIENT_UPDATE_SENT;
-                s->deadline = s->expires; /* R7: lapsing here means Register */
-                s->pending &= (uint8_t)~PEND_UPDATE;
-            } else if (rc == TETHER_ERR_BUSY) {
-                s->state = TETHER_CLIENT_REGISTERED;
-                s->deadline = now + CLIENT_BUSY_RETRY_MS;
-            } else {
-                client_set_errmsg(c, "Update could not be built (object list too large?)");
-                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, rc, TETHER_TIME_NEVER);
-                next = ACT_REGISTER;
-            }
-            break;
+        }
         case ACT_DEREGISTER:
             rc = send_deregister(c, s, now);
             s->state = TETHER_CLIENT_DEREGISTER_SENT;
@@ -595,6 +589,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 return;
             }
             break;
+#if CLIENT_BLOCKWISE
         case ACT_NEXT_BLOCK: {
             int update = s->state == TETHER_CLIENT_UPDATE_SENT;
             /* The list changed mid-transfer: start over with the new one. */
@@ -603,7 +598,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
                 break;
             client_set_errmsg(c, "next block of a Register or Update could not be sent");
             if (update) {
-                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, rc, TETHER_TIME_NEVER);
+                emit(c, s, now, TETHER_CLIENT_EV_UPDATE_FAILED, 0, rc);
                 next = ACT_REGISTER;
             } else {
                 code = 0;
@@ -612,13 +607,14 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
             }
             break;
         }
+#endif
         case ACT_BACKOFF:
             if (s->failures < 32)
                 s->failures++;
             s->state = TETHER_CLIENT_WAIT_REGISTER;
             s->deadline = now + backoff_ms(c, s->failures);
             log_outcome(c, s, "Register", code, fail_err);
-            emit(c, s, now, TETHER_CLIENT_EV_REGISTER_FAILED, code, fail_err, s->deadline);
+            emit(c, s, now, TETHER_CLIENT_EV_REGISTER_FAILED, code, fail_err);
             break;
         default:
             break;
