@@ -192,12 +192,19 @@ int tether_lwm2m_utf8_valid(const uint8_t *buf, size_t len);
  *   String          the bytes themselves (UTF-8, not checked)
  *   Opaque          not representable in text: TETHER_ERR_UNSUPPORTED
  *
- * The float text is independent of the C locale in both directions. */
+ * The float text is independent of the C locale in both directions. A
+ * firmware build with TETHER_LWM2M_NO_FLOAT_TEXT (tether/client_config.h)
+ * has no float text: Float is then TETHER_ERR_UNSUPPORTED like Opaque. */
+
+/* Nonzero when text/plain can carry a value of type in this build: every
+ * value type but Opaque, and Float only without TETHER_LWM2M_NO_FLOAT_TEXT. */
+int tether_lwm2m_text_supports(int type);
 
 /* Decode buf as a value of type. out: untouched on error; for STRING its
  * view points into buf (kept). buf: len bytes, no NUL needed.
  * Returns 0, TETHER_ERR_MALFORMED (syntax or range: the spec answers 4.00),
- * TETHER_ERR_UNSUPPORTED (OPAQUE), or TETHER_ERR_INVAL (NONE, unknown type). */
+ * TETHER_ERR_UNSUPPORTED (tether_lwm2m_text_supports() says no), or
+ * TETHER_ERR_INVAL (NONE, unknown type). */
 int tether_lwm2m_text_decode(const uint8_t *buf, size_t len, int type, tether_lwm2m_value *out);
 
 /* Encode v as text into out (no NUL). out: cap bytes; len: out.

@@ -346,8 +346,12 @@ static void dm_read(dm_req *q, const dm_target *t)
             { reply_code(q, C_NOTACCEPT); return; }
         fmt = TETHER_FMT_TLV;
     } else if (!has_accept) {
-        fmt = t->r->type == TETHER_LWM2M_OPAQUE ? TETHER_FMT_OPAQUE : TETHER_FMT_TEXT;
-    } else if (accept == TETHER_FMT_TEXT && t->r->type != TETHER_LWM2M_OPAQUE) {
+        /* A type text/plain cannot carry in this build (a Float with
+         * TETHER_LWM2M_NO_FLOAT_TEXT) goes as TLV, which every server reads. */
+        fmt = t->r->type == TETHER_LWM2M_OPAQUE           ? TETHER_FMT_OPAQUE
+              : tether_lwm2m_text_supports(t->r->type) ? TETHER_FMT_TEXT
+                                                        : TETHER_FMT_TLV;
+    } else if (accept == TETHER_FMT_TEXT && tether_lwm2m_text_supports(t->r->type)) {
         fmt = TETHER_FMT_TEXT;
     } else if (accept == TETHER_FMT_OPAQUE && t->r->type == TETHER_LWM2M_OPAQUE) {
         fmt = TETHER_FMT_OPAQUE;

@@ -46,8 +46,11 @@
 #include "coap/exchange_internal.h"
 #include "tether_poison.h"
 
-#ifndef TETHER_COAP_LINEAR
-#define TETHER_COAP_LINEAR 0
+/* The footprint switch (tether/client_config.h), as a constant. */
+#ifdef TETHER_COAP_LINEAR
+#define LINEAR 1
+#else
+#define LINEAR 0
 #endif
 
 #define NIL 0xFFFFu
@@ -75,7 +78,7 @@ typedef struct slot {
     tether_coap_done_fn done;
     void *arg;
     uint64_t timeout; /* the current retransmission timeout, ms */
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     uint16_t next[IX_COUNT];
 #endif
     uint16_t mid;
@@ -100,7 +103,7 @@ typedef struct dentry {
     tether_peer peer;
     tether_time expires;
     uint16_t mid;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     uint16_t next;
 #endif
     uint16_t gen;
@@ -114,7 +117,7 @@ struct tether_coap_ctx {
     void *user;
     uint32_t seed;
     uint16_t next_mid;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     uint16_t free_head;
 #endif
     unsigned depth; /* callbacks running */
@@ -124,7 +127,7 @@ struct tether_coap_ctx {
 
     slot *slots;
     uint8_t *slot_bytes;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     uint16_t *sbuckets[IX_COUNT];
     uint32_t smask;
     tether_heap heap;
@@ -132,7 +135,7 @@ struct tether_coap_ctx {
 
     dentry *dd;
     uint8_t *dd_bytes;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     uint16_t *dbuckets;
     uint32_t dmask;
 #endif
@@ -215,7 +218,7 @@ static int compute_layout(const tether_coap_config *c, layout *L)
     bad |= region(&off, 1, sizeof(tether_coap_ctx), alignof(tether_coap_ctx), &at);
     bad |= region(&off, c->max_exchanges, sizeof(slot), alignof(slot), &L->slots);
     bad |= region(&off, c->max_exchanges, c->max_message, 1, &L->slot_bytes);
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     for (int i = 0; i < IX_COUNT; i++)
         bad |= region(&off, L->snb, sizeof(uint16_t), alignof(uint16_t), &L->sbuckets[i]);
     bad |= region(&off, c->max_exchanges, sizeof(tether_heap_entry *),
@@ -223,7 +226,7 @@ static int compute_layout(const tether_coap_config *c, layout *L)
 #endif
     bad |= region(&off, c->dedup_entries, sizeof(dentry), alignof(dentry), &L->dd);
     bad |= region(&off, c->dedup_entries, L->reply_max, 1, &L->dd_bytes);
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     bad |= region(&off, L->dnb, sizeof(uint16_t), alignof(uint16_t), &L->dbuckets);
 #endif
     bad |= region(&off, c->txq_bytes, 1, 1, &L->txq);
@@ -257,7 +260,7 @@ static int peer_ok(const tether_peer *p)
     return p != NULL && p->len <= TETHER_PEER_ADDR_MAX;
 }
 
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
 static uint32_t fmix(uint32_t h)
 {
     h ^= h >> 16;
@@ -341,7 +344,7 @@ static uint8_t ix_flag(int ix)
     return ix == IX_MID ? SF_IN_MID : ix == IX_TOK ? SF_IN_TOK : SF_IN_PEER;
 }
 
-#if TETHER_COAP_LINEAR
+#if LINEAR
 /* Scanning: a slot takes part in a lookup while it has the flag. */
 static void ix_link(tether_coap_ctx *ctx, slot *s, int ix)
 {
@@ -634,7 +637,7 @@ static int send_empty(tether_coap_ctx *ctx, const tether_peer *p, uint8_t type, 
 
 /* --- deduplication ------------------------------------------------------- */
 
-#if TETHER_COAP_LINEAR
+#if LINEAR
 /* Cost: the live entries, oldest first. */
 static dentry *dd_find(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
 {
@@ -811,7 +814,7 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     ctx->slot_bytes = base + L.slot_bytes;
     ctx->dd = (dentry *)(void *)(base + L.dd);
     ctx->dd_bytes = base + L.dd_bytes;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     for (int i = 0; i < IX_COUNT; i++) {
         ctx->sbuckets[i] = (uint16_t *)(void *)(base + L.sbuckets[i]);
         memset(ctx->sbuckets[i], 0xFF, L.snb * sizeof(uint16_t));
@@ -830,13 +833,13 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     ctx->scratch = base + L.scratch;
 
     memset(ctx->slots, 0, (size_t)cfg->max_exchanges * sizeof(slot));
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
     ctx->free_head = NIL;
 #endif
     for (uint32_t i = cfg->max_exchanges; i-- > 0;) {
         slot *s = &ctx->slots[i];
         s->he.index = TETHER_HEAP_NONE;
-#if !TETHER_COAP_LINEAR
+#if !LINEAR
         s->next[IX_MID] = ctx->free_head;
         s->next[IX_TOK] = s->next[IX_PEER] = NIL;
         ctx->free_head = (uint16_t)i;
@@ -1085,7 +1088,7 @@ void tether_coap_cancel_peer(tether_coap_ctx *ctx, tether_time now, const tether
     /* Mark first, then cancel marked ones one by one, looking again after
      * each callback (which may have changed the slots): exchanges that the
      * callbacks start are not marked, so this ends. */
-#if TETHER_COAP_LINEAR
+#if LINEAR
     for (i = 0; i < ctx->cfg.max_exchanges; i++)
         if (ctx->slots[i].kind != K_FREE && tether_peer_equal(&ctx->slots[i].peer, peer))
             ctx->slots[i].flags |= SF_MARK;

@@ -25,12 +25,34 @@
  *
  * Cost: two big integers of BIG_WORDS words on the stack (about 400 bytes
  * with the frame), no static data, no allocation. Time: a few thousand
- * word operations per conversion. */
+ * word operations per conversion. A build with TETHER_LWM2M_NO_FLOAT_TEXT
+ * has none of it: parsing fails and formatting gives 0, always. */
 #include "num_internal.h"
 
 #include <string.h>
 
 #include "tether_poison.h"
+
+#ifdef TETHER_LWM2M_NO_FLOAT_TEXT
+
+/* The footprint switch (tether/client_config.h): no float text at all. */
+int tether_num_parse_double(const uint8_t *buf, size_t len, double *out)
+{
+    (void)buf;
+    (void)len;
+    (void)out;
+    return -1;
+}
+
+size_t tether_num_format_double(double v, uint8_t *out, size_t cap)
+{
+    (void)v;
+    (void)out;
+    (void)cap;
+    return 0;
+}
+
+#else
 
 #define DOUBLE_TEXT_MAX 256
 
@@ -388,3 +410,5 @@ size_t tether_num_format_double(double v, uint8_t *out, size_t cap)
     memcpy(out, tmp, n);
     return n;
 }
+
+#endif /* TETHER_LWM2M_NO_FLOAT_TEXT */

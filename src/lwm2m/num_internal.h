@@ -25,7 +25,7 @@ int tether_num_is_decimal(const uint8_t *buf, size_t len, int allow_plus);
  * nearest double, ties to even, exact for every digit given (float_text.c,
  * no C library, no locale). Returns 0, or -1 (syntax, longer than 256
  * bytes, or beyond DBL_MAX once rounded). Underflow gives 0 or a subnormal,
- * with the sign kept. */
+ * with the sign kept. Always -1 with TETHER_LWM2M_NO_FLOAT_TEXT. */
 int tether_num_parse_double(const uint8_t *buf, size_t len, double *out);
 
 /* Decimal text of v, no NUL, into out[0..cap). Returns the length, or 0
@@ -36,7 +36,8 @@ size_t tether_num_format_i64(int64_t v, uint8_t *out, size_t cap);
 /* The shortest of %.15g, %.16g, %.17g that reads back as v, byte for byte
  * what glibc's printf writes (exact, ties to even), with '.' as the decimal
  * point whatever the locale (float_text.c). Returns the length (at most
- * TETHER_NUM_DOUBLE_MAX), or 0 when v is not finite or cap is too small. */
+ * TETHER_NUM_DOUBLE_MAX), or 0 when v is not finite or cap is too small
+ * (always 0 with TETHER_LWM2M_NO_FLOAT_TEXT). */
 #define TETHER_NUM_DOUBLE_MAX 32
 size_t tether_num_format_double(double v, uint8_t *out, size_t cap);
 

@@ -11,6 +11,19 @@
 
 #include "tether_poison.h"
 
+/* The footprint switch (tether/client_config.h), as a constant. */
+#ifdef TETHER_LWM2M_NO_FLOAT_TEXT
+#define FLOAT_TEXT 0
+#else
+#define FLOAT_TEXT 1
+#endif
+
+int tether_lwm2m_text_supports(int type)
+{
+    return type >= TETHER_LWM2M_STRING && type <= TETHER_LWM2M_UNSIGNED &&
+           type != TETHER_LWM2M_OPAQUE && (FLOAT_TEXT || type != TETHER_LWM2M_FLOAT);
+}
+
 static int decode_objlnk(const uint8_t *buf, size_t len, tether_lwm2m_objlnk *out)
 {
     const uint8_t *colon = len > 0 ? memchr(buf, ':', len) : NULL;
@@ -49,6 +62,8 @@ int tether_lwm2m_text_decode(const uint8_t *buf, size_t len, int type, tether_lw
             return TETHER_ERR_MALFORMED;
         break;
     case TETHER_LWM2M_FLOAT:
+        if (!FLOAT_TEXT)
+            return TETHER_ERR_UNSUPPORTED;
         if (len > 0 && buf[0] == '+')
             return TETHER_ERR_MALFORMED;
         if (tether_num_parse_double(buf, len, &v.f) != 0)
@@ -98,6 +113,8 @@ int tether_lwm2m_text_encode(const tether_lwm2m_value *v, uint8_t *out, size_t c
         n = tether_num_format_u64(v->u, tmp, sizeof(tmp));
         break;
     case TETHER_LWM2M_FLOAT:
+        if (!FLOAT_TEXT)
+            return TETHER_ERR_UNSUPPORTED;
         n = tether_num_format_double(v->f, tmp, sizeof(tmp));
         if (n == 0)
             return TETHER_ERR_INVAL; /* infinity or NaN has no text/plain form */

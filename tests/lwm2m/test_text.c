@@ -115,6 +115,15 @@ static void test_text_float_round_trips(void **state)
     }
 }
 
+static void test_text_supports_every_type_but_opaque(void **state)
+{
+    (void)state;
+    for (int t = TETHER_LWM2M_STRING; t <= TETHER_LWM2M_UNSIGNED; t++)
+        assert_int_equal(tether_lwm2m_text_supports(t) != 0, t != TETHER_LWM2M_OPAQUE);
+    assert_false(tether_lwm2m_text_supports(TETHER_LWM2M_NONE));
+    assert_false(tether_lwm2m_text_supports(99));
+}
+
 static void test_text_float_ignores_locale(void **state)
 {
     tether_lwm2m_value v;
@@ -237,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_text_floats),
         cmocka_unit_test(test_text_float_round_trips),
         cmocka_unit_test(test_text_float_ignores_locale),
+        cmocka_unit_test(test_text_supports_every_type_but_opaque),
         cmocka_unit_test(test_text_booleans),
         cmocka_unit_test(test_text_objlnk),
         cmocka_unit_test(test_text_strings_are_views),
