@@ -159,33 +159,6 @@ int tether_tlv_find(const tether_tlv_iter *it, int type, uint16_t id, tether_tlv
     return rc;
 }
 
-int tether_tlv_decode_int(const uint8_t *val, size_t len, int64_t *out)
-{
-    uint64_t u = 0;
-
-    if (val == NULL || out == NULL || (len != 1 && len != 2 && len != 4 && len != 8))
-        return TETHER_ERR_MALFORMED;
-    for (size_t i = 0; i < len; i++)
-        u = u << 8 | val[i];
-    /* Sign-extend from the top bit of the first byte. */
-    if (len < 8 && (val[0] & 0x80))
-        u |= ~(uint64_t)0 << (len * 8);
-    *out = (int64_t)u;
-    return 0;
-}
-
-int tether_tlv_decode_uint(const uint8_t *val, size_t len, uint64_t *out)
-{
-    uint64_t u = 0;
-
-    if (val == NULL || out == NULL || (len != 1 && len != 2 && len != 4 && len != 8))
-        return TETHER_ERR_MALFORMED;
-    for (size_t i = 0; i < len; i++)
-        u = u << 8 | val[i];
-    *out = u;
-    return 0;
-}
-
 /* binary32 bits to binary64 bits, exactly (IEEE 754 widening): the
  * exponent rebiased, the fraction moved up, a subnormal normalised, NaN
  * quieted with its payload kept, as hardware does. */
@@ -206,41 +179,125 @@ static uint64_t widen(uint32_t f)
     return sign | (uint64_t)(e - 127 + 1023) << 52 | m << 29;
 }
 
-int tether_tlv_decode_float(const uint8_t *val, size_t len, double *out)
+/* val[0..len) as a value of type into *v (whose type the caller set), by
+ * LwM2M 1.0 §6.4.3: integers in 1, 2, 4 or 8 bytes, big-endian two's
+ * complement; floats binary32 or binary64; Boolean one byte 0 or 1; Objlnk
+ * two 16-bit ids; strings and opaque as they are (a view into val).
+ * Returns 0, TETHER_ERR_MALFORMED (a length or byte the type does not
+ * allow), or TETHER_ERR_INVAL (not a value type). */
+static int decode_bytes(const uint8_t *val, size_t len, int type, tether_lwm2m_value *v)
 {
     uint64_t u = 0;
+    int sized = len == 1 || len == 2 || len == 4 || len == 8;
 
-    if (val == NULL || out == NULL || (len != 4 && len != 8))
+    if (type == TETHER_LWM2M_STRING || type == TETHER_LWM2M_OPAQUE) {
+        v->bytes.ptr = val;
+        v->bytes.len = len;
+        return 0;
+    }
+    if (type < TETHER_LWM2M_STRING || type > TETHER_LWM2M_UNSIGNED)
+        return TETHER_ERR_INVAL;
+    if (val == NULL || len > 8)
         return TETHER_ERR_MALFORMED;
     for (size_t i = 0; i < len; i++)
         u = u << 8 | val[i];
-    if (len == 4)
-        u = widen((uint32_t)u);
-    memcpy(out, &u, sizeof(*out));
+    switch ((tether_lwm2m_type)type) {
+    case TETHER_LWM2M_INTEGER:
+    case TETHER_LWM2M_TIME:
+        if (!sized)
+            return TETHER_ERR_MALFORMED;
+        /* Sign-extend from the top bit of the first byte. */
+        if (len < 8 && (val[0] & 0x80))
+            u |= ~(uint64_t)0 << (len * 8);
+        v->i = (int64_t)u;
+        return 0;
+    case TETHER_LWM2M_UNSIGNED:
+        if (!sized)
+            return TETHER_ERR_MALFORMED;
+        v->u = u;
+        return 0;
+    case TETHER_LWM2M_FLOAT:
+        if (len != 4 && len != 8)
+            return TETHER_ERR_MALFORMED;
+        if (len == 4)
+            u = widen((uint32_t)u);
+        memcpy(&v->f, &u, sizeof(v->f));
+        return 0;
+    case TETHER_LWM2M_BOOLEAN:
+        if (len != 1 || u > 1)
+            return TETHER_ERR_MALFORMED;
+        v->b = (uint8_t)u;
+        return 0;
+    case TETHER_LWM2M_OBJLNK:
+        if (len != 4)
+            return TETHER_ERR_MALFORMED;
+        v->lnk.obj = (uint16_t)(u >> 16);
+        v->lnk.inst = (uint16_t)u;
+        return 0;
+    case TETHER_LWM2M_NONE:
+    case TETHER_LWM2M_STRING:
+    case TETHER_LWM2M_OPAQUE:
+        break;
+    }
+    return TETHER_ERR_INVAL;
+}
+
+/* The typed decoders are decode_bytes() into a value made here; out is
+ * written only on success. */
+int tether_tlv_decode_int(const uint8_t *val, size_t len, int64_t *out)
+{
+    tether_lwm2m_value v;
+
+    if (out == NULL || decode_bytes(val, len, TETHER_LWM2M_INTEGER, &v) != 0)
+        return TETHER_ERR_MALFORMED;
+    *out = v.i;
+    return 0;
+}
+
+int tether_tlv_decode_uint(const uint8_t *val, size_t len, uint64_t *out)
+{
+    tether_lwm2m_value v;
+
+    if (out == NULL || decode_bytes(val, len, TETHER_LWM2M_UNSIGNED, &v) != 0)
+        return TETHER_ERR_MALFORMED;
+    *out = v.u;
+    return 0;
+}
+
+int tether_tlv_decode_float(const uint8_t *val, size_t len, double *out)
+{
+    tether_lwm2m_value v;
+
+    if (out == NULL || decode_bytes(val, len, TETHER_LWM2M_FLOAT, &v) != 0)
+        return TETHER_ERR_MALFORMED;
+    *out = v.f;
     return 0;
 }
 
 int tether_tlv_decode_bool(const uint8_t *val, size_t len, uint8_t *out)
 {
-    if (val == NULL || out == NULL || len != 1 || val[0] > 1)
+    tether_lwm2m_value v;
+
+    if (out == NULL || decode_bytes(val, len, TETHER_LWM2M_BOOLEAN, &v) != 0)
         return TETHER_ERR_MALFORMED;
-    *out = val[0];
+    *out = v.b;
     return 0;
 }
 
 int tether_tlv_decode_objlnk(const uint8_t *val, size_t len, tether_lwm2m_objlnk *out)
 {
-    if (val == NULL || out == NULL || len != 4)
+    tether_lwm2m_value v;
+
+    if (out == NULL || decode_bytes(val, len, TETHER_LWM2M_OBJLNK, &v) != 0)
         return TETHER_ERR_MALFORMED;
-    out->obj = (uint16_t)(val[0] << 8 | val[1]);
-    out->inst = (uint16_t)(val[2] << 8 | val[3]);
+    *out = v.lnk;
     return 0;
 }
 
 int tether_tlv_decode_value(const tether_tlv_entry *e, int type, tether_lwm2m_value *out)
 {
     tether_lwm2m_value v;
-    int rc = 0;
+    int rc;
 
     if (e == NULL || out == NULL ||
         (e->type != TETHER_TLV_RESOURCE && e->type != TETHER_TLV_RESOURCE_INSTANCE) ||
@@ -248,32 +305,7 @@ int tether_tlv_decode_value(const tether_tlv_entry *e, int type, tether_lwm2m_va
         return TETHER_ERR_INVAL;
     memset(&v, 0, sizeof(v));
     v.type = (uint8_t)type;
-    switch ((tether_lwm2m_type)type) {
-    case TETHER_LWM2M_STRING:
-    case TETHER_LWM2M_OPAQUE:
-        v.bytes.ptr = e->val;
-        v.bytes.len = e->len;
-        break;
-    case TETHER_LWM2M_INTEGER:
-    case TETHER_LWM2M_TIME:
-        rc = tether_tlv_decode_int(e->val, e->len, &v.i);
-        break;
-    case TETHER_LWM2M_UNSIGNED:
-        rc = tether_tlv_decode_uint(e->val, e->len, &v.u);
-        break;
-    case TETHER_LWM2M_FLOAT:
-        rc = tether_tlv_decode_float(e->val, e->len, &v.f);
-        break;
-    case TETHER_LWM2M_BOOLEAN:
-        rc = tether_tlv_decode_bool(e->val, e->len, &v.b);
-        break;
-    case TETHER_LWM2M_OBJLNK:
-        rc = tether_tlv_decode_objlnk(e->val, e->len, &v.lnk);
-        break;
-    case TETHER_LWM2M_NONE:
-    default:
-        return TETHER_ERR_INVAL;
-    }
+    rc = decode_bytes(e->val, e->len, type, &v);
     if (rc != 0)
         return rc;
     *out = v;
