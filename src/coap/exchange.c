@@ -162,24 +162,21 @@ typedef struct layout {
     size_t txq, scratch, total;
     uint32_t snb, dnb;
     size_t reply_max;
+    uint64_t end; /* running end of the regions so far */
 } layout;
 
-/* Reserve n elements of elem bytes aligned to align at *off; 0 or -1 on
- * size_t overflow (which a 16-bit or 32-bit target can hit). */
-static int region(size_t *off, size_t n, size_t elem, size_t align, size_t *at)
+/* Reserve bytes aligned to align after the regions so far; returns where.
+ * In 64 bits no sum of these regions can overflow (each is below 2^33),
+ * so compute_layout() checks against SIZE_MAX once, at the end: a 32-bit
+ * or 16-bit target can exceed it. */
+static size_t region(layout *L, size_t align, uint64_t bytes)
 {
-    size_t o = *off;
+    size_t at;
 
-    if (elem != 0 && n > SIZE_MAX / elem)
-        return -1;
-    if (o > SIZE_MAX - (align - 1))
-        return -1;
-    o = (o + align - 1) & ~(align - 1);
-    if (n * elem > SIZE_MAX - o)
-        return -1;
-    *at = o;
-    *off = o + n * elem;
-    return 0;
+    L->end = (L->end + align - 1) & ~(uint64_t)(align - 1);
+    at = (size_t)L->end;
+    L->end += bytes;
+    return at;
 }
 
 /* A power of two at least twice n: chains stay short at full load. */
@@ -206,34 +203,34 @@ static int cfg_valid(const tether_coap_config *c)
 
 static int compute_layout(const tether_coap_config *c, layout *L)
 {
-    size_t off = 0, at;
-    int bad = 0;
+    uint64_t nx, nd;
 
     if (!cfg_valid(c))
         return -1;
     memset(L, 0, sizeof(*L));
+    nx = c->max_exchanges;
+    nd = c->dedup_entries;
     L->snb = bucket_count(c->max_exchanges);
     L->dnb = bucket_count(c->dedup_entries);
     L->reply_max = c->dedup_reply_max < c->max_message ? c->dedup_reply_max : c->max_message;
-    bad |= region(&off, 1, sizeof(tether_coap_ctx), alignof(tether_coap_ctx), &at);
-    bad |= region(&off, c->max_exchanges, sizeof(slot), alignof(slot), &L->slots);
-    bad |= region(&off, c->max_exchanges, c->max_message, 1, &L->slot_bytes);
+    (void)region(L, alignof(tether_coap_ctx), sizeof(tether_coap_ctx));
+    L->slots = region(L, alignof(slot), nx * sizeof(slot));
+    L->slot_bytes = region(L, 1, nx * c->max_message);
 #if !LINEAR
     for (int i = 0; i < IX_COUNT; i++)
-        bad |= region(&off, L->snb, sizeof(uint16_t), alignof(uint16_t), &L->sbuckets[i]);
-    bad |= region(&off, c->max_exchanges, sizeof(tether_heap_entry *),
-                  alignof(tether_heap_entry *), &L->heap);
+        L->sbuckets[i] = region(L, alignof(uint16_t), (uint64_t)L->snb * sizeof(uint16_t));
+    L->heap = region(L, alignof(tether_heap_entry *), nx * sizeof(tether_heap_entry *));
 #endif
-    bad |= region(&off, c->dedup_entries, sizeof(dentry), alignof(dentry), &L->dd);
-    bad |= region(&off, c->dedup_entries, L->reply_max, 1, &L->dd_bytes);
+    L->dd = region(L, alignof(dentry), nd * sizeof(dentry));
+    L->dd_bytes = region(L, 1, nd * L->reply_max);
 #if !LINEAR
-    bad |= region(&off, L->dnb, sizeof(uint16_t), alignof(uint16_t), &L->dbuckets);
+    L->dbuckets = region(L, alignof(uint16_t), (uint64_t)L->dnb * sizeof(uint16_t));
 #endif
-    bad |= region(&off, c->txq_bytes, 1, 1, &L->txq);
-    bad |= region(&off, c->max_message, 1, 1, &L->scratch);
-    if (bad)
+    L->txq = region(L, 1, c->txq_bytes);
+    L->scratch = region(L, 1, c->max_message);
+    if (L->end > SIZE_MAX)
         return -1;
-    L->total = off;
+    L->total = (size_t)L->end;
     return 0;
 }
 
@@ -1092,13 +1089,10 @@ void tether_coap_cancel_peer(tether_coap_ctx *ctx, tether_time now, const tether
     for (i = 0; i < ctx->cfg.max_exchanges; i++)
         if (ctx->slots[i].kind != K_FREE && tether_peer_equal(&ctx->slots[i].peer, peer))
             ctx->slots[i].flags |= SF_MARK;
-    for (;;) {
-        for (i = 0; i < ctx->cfg.max_exchanges && !(ctx->slots[i].flags & SF_MARK); i++)
-            ;
-        if (i == ctx->cfg.max_exchanges)
-            break;
-        finish(ctx, &ctx->slots[i], now, TETHER_ERR_CANCELLED, NULL);
-    }
+    /* One pass does: a slot a callback frees or reuses has lost its mark. */
+    for (i = 0; i < ctx->cfg.max_exchanges; i++)
+        if (ctx->slots[i].flags & SF_MARK)
+            finish(ctx, &ctx->slots[i], now, TETHER_ERR_CANCELLED, NULL);
 #else
     uint16_t *bucket = &ctx->sbuckets[IX_PEER][fmix(hash_peer(ctx, peer)) & ctx->smask];
 
