@@ -96,8 +96,8 @@
  * error sentences; tether_client_errmsg() and tether_coap_errmsg() always
  * return "". Loses: the human half of an error report (STYLE.md rule 7);
  * every function still returns the same code, so a program that branches
- * on codes behaves the same. Saves about 1.1 KB of Cortex-M4 code (the
- * sentences and the stores of them). */
+ * on codes behaves the same. Saves about 1.4 KB of Cortex-M4 code (the
+ * sentences, and the code that stores them). */
 
 /* TETHER_LWM2M_NO_FLOAT_TEXT (src/lwm2m/float_text.c, text.c): no decimal
  * text for Float values. Float resources still work in TLV, exactly (binary

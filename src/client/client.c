@@ -212,7 +212,7 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     c->retry_initial_s = cfg->retry_initial_s;
     c->retry_max_s = cfg->retry_max_s;
     c->objects_gen = 1;
-    c->errmsg = "";
+    TETHER_SET_ERRMSG(c->errmsg, "");
     (void)copy_str(c->endpoint, sizeof(c->endpoint), cfg->endpoint);
     (void)copy_str(c->sms, sizeof(c->sms), cfg->sms_number);
     (void)copy_str(c->alt_path, sizeof(c->alt_path), cfg->alt_path);
@@ -532,7 +532,7 @@ int tether_client_recv(tether_client *c, tether_time now, const tether_peer *pee
 
     if (c->in_callback)
         return TETHER_ERR_REENTRANT;
-    c->errmsg = "";
+    TETHER_SET_ERRMSG(c->errmsg, "");
     s = server_by_peer(c, peer);
     if (s == NULL) {
         /* Not one of our servers: a client answers nobody else. */
@@ -592,7 +592,7 @@ int tether_client_on_timeout(tether_client *c, tether_time now)
 {
     if (c->in_callback)
         return TETHER_ERR_REENTRANT;
-    c->errmsg = "";
+    TETHER_SET_ERRMSG(c->errmsg, "");
     (void)tether_coap_on_timeout(c->coap, now);
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++) {
         client_server *s = &c->servers[i];
@@ -692,7 +692,7 @@ int tether_client_location(const tether_client *c, uint16_t ssid, char *out, siz
 
 const char *tether_client_errmsg(const tether_client *c)
 {
-    return c->errmsg;
+    return TETHER_GET_ERRMSG(c->errmsg);
 }
 
 void tether_client_coap_stats(const tether_client *c, tether_coap_stats *out)

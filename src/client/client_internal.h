@@ -146,10 +146,14 @@ struct tether_client {
 void client_emit(tether_client *c, tether_time now, tether_client_event *ev);
 /* msg: static storage (a literal): a fixed sentence costs no RAM and no
  * formatter, which a firmware build would otherwise have to link. Called
- * through the macro, which drops the literal at the call site in a build
- * with TETHER_NO_ERRMSG (common/errmsg_internal.h). */
+ * through the macro, which is nothing at all in a build with
+ * TETHER_NO_ERRMSG (common/errmsg_internal.h): no call, no literal. */
 void client_errmsg_set(tether_client *c, const char *msg);
-#define client_set_errmsg(c, msg) client_errmsg_set((c), TETHER_WHY(msg))
+#ifdef TETHER_NO_ERRMSG
+#define client_set_errmsg(c, msg) ((void)(c))
+#else
+#define client_set_errmsg(c, msg) client_errmsg_set((c), (msg))
+#endif
 uint32_t client_rand32(tether_client *c);
 client_server *client_server_by_ssid(tether_client *c, uint16_t ssid);
 client_server *client_server_by_srv_iid(tether_client *c, uint16_t iid);

@@ -240,14 +240,14 @@ static int compute_layout(const tether_coap_config *c, layout *L)
  * literals are dead and not linked. */
 static int fail(tether_coap_ctx *ctx, int err, const char *why)
 {
-    ctx->errmsg = TETHER_WHY(why);
+    TETHER_SET_ERRMSG(ctx->errmsg, why);
     return err;
 }
 
 /* The start of every call that takes a time: a fresh sentence, the clock. */
 static void enter(tether_coap_ctx *ctx, tether_time now)
 {
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     if (now > ctx->last_now)
         ctx->last_now = now;
 }
@@ -806,7 +806,7 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     if (cb != NULL)
         ctx->cb = *cb;
     ctx->user = user;
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     ctx->slots = (slot *)(void *)(base + L.slots);
     ctx->slot_bytes = base + L.slot_bytes;
     ctx->dd = (dentry *)(void *)(base + L.dd);
@@ -954,7 +954,7 @@ int tether_coap_msg_begin(tether_coap_ctx *ctx, tether_coap_builder *b, uint8_t 
     if (ctx == NULL || b == NULL)
         return TETHER_ERR_INVAL;
     memset(b, 0, sizeof(*b));
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     if ((type != TETHER_COAP_CON && type != TETHER_COAP_NON) ||
         (!is_request_code(code) && !is_response_code(code)))
         return fail(ctx, TETHER_ERR_INVAL, "message type must be CON or NON with a "
@@ -1129,7 +1129,7 @@ int tether_coap_reply_begin(tether_coap_ctx *ctx, tether_coap_builder *b,
     if (ctx == NULL || b == NULL)
         return TETHER_ERR_INVAL;
     memset(b, 0, sizeof(*b));
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     if (in == NULL || !peer_ok(&in->peer) || in->tkl > TETHER_COAP_MAX_TOKEN ||
         (in->type != TETHER_COAP_CON && in->type != TETHER_COAP_NON) || !is_response_code(code))
         return fail(ctx, TETHER_ERR_INVAL, "bad incoming request or response code");
@@ -1369,7 +1369,7 @@ int tether_coap_recv(tether_coap_ctx *ctx, tether_time now, const tether_peer *p
         return TETHER_ERR_INVAL;
     if (ctx->depth > 0)
         return TETHER_ERR_REENTRANT; /* errmsg belongs to the outer call */
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     if (!peer_ok(peer) || (buf == NULL && len > 0))
         return fail(ctx, TETHER_ERR_INVAL, "bad peer or buffer");
     if (now > ctx->last_now)
@@ -1439,7 +1439,7 @@ int tether_coap_send(tether_coap_ctx *ctx, tether_time now, tether_peer *peer, u
     if (ctx == NULL || peer == NULL || len == NULL)
         return TETHER_ERR_INVAL;
     (void)now;
-    ctx->errmsg = "";
+    TETHER_SET_ERRMSG(ctx->errmsg, "");
     *len = 0;
     if (ctx->txq_head == ctx->txq_tail)
         return 0;
@@ -1511,5 +1511,5 @@ void tether_coap_get_stats(const tether_coap_ctx *ctx, tether_coap_stats *out)
 
 const char *tether_coap_errmsg(const tether_coap_ctx *ctx)
 {
-    return ctx != NULL && ctx->errmsg != NULL ? ctx->errmsg : "";
+    return ctx != NULL && ctx->errmsg != NULL ? TETHER_GET_ERRMSG(ctx->errmsg) : "";
 }
