@@ -32,7 +32,10 @@
 #define TETHER_CLIENT_MAX_ENDPOINT (255 - 3)
 #endif
 
-/* SMS Number (MSISDN): E.164 allows 15 digits, plus a leading '+'. */
+/* SMS Number (MSISDN): E.164 allows 15 digits, plus a leading '+'. 0
+ * compiles the sms= parameter out: tether_client_init() then refuses an
+ * SMS number (TETHER_ERR_INVAL), which a device without SMS binding never
+ * gives. */
 #ifndef TETHER_CLIENT_MAX_SMS
 #define TETHER_CLIENT_MAX_SMS (15 + 1)
 #endif
@@ -54,7 +57,9 @@
 
 /* The alternate root path ("/lwm2m", LwM2M 1.0 §5.3.1, "rt=oma.lwm2m"),
  * without the NUL. One Uri-Path segment is at most 255 bytes (RFC 7252
- * §5.10); a root of one short segment is what servers use. */
+ * §5.10); a root of one short segment is what servers use. 0 compiles
+ * alternate paths out (objects live at the root, as on most devices):
+ * tether_client_init() then refuses an alt_path (TETHER_ERR_INVAL). */
 #ifndef TETHER_CLIENT_MAX_ALT_PATH
 #define TETHER_CLIENT_MAX_ALT_PATH 16
 #endif

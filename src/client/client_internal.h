@@ -23,6 +23,11 @@
 
 /* Block-wise transfer is compiled in when the body limit is not 0. */
 #define CLIENT_BLOCKWISE (TETHER_CLIENT_MAX_BODY > 0)
+/* Whether the client uses an alternate root path, and has an SMS number:
+ * constant false, so the code for them compiles out, when their size is 0
+ * (tether/client_config.h). */
+#define CLIENT_HAS_ALT_PATH(c) (TETHER_CLIENT_MAX_ALT_PATH > 0 && (c)->alt_path[0] != '\0')
+#define CLIENT_HAS_SMS(c) (TETHER_CLIENT_MAX_SMS > 0 && (c)->sms[0] != '\0')
 
 #define CLIENT_LOG_MODULE "client"
 

@@ -729,7 +729,7 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
     tether_coap_opt blk;
     dm_target t;
     uint8_t code;
-    int slot = -1;
+    int rx_slot = -1;
 
     memset(&q, 0, sizeof(q));
     q.c = c;
@@ -739,7 +739,7 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
     q.in = in;
     q.payload = req->payload;
     q.payload_len = req->payload_len;
-    if (tether_lwm2m_path_from_msg(&p, req, c->alt_path[0] != '\0' ? c->alt_path + 1 : NULL) != 0) {
+    if (tether_lwm2m_path_from_msg(&p, req, CLIENT_HAS_ALT_PATH(c) ? c->alt_path + 1 : NULL) != 0) {
         reply_code(&q, C_NOTFOUND);
         return;
     }
@@ -770,7 +770,7 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
         }
         q.payload = r.body;
         q.payload_len = r.body_len;
-        slot = r.slot;
+        rx_slot = r.slot;
 #else
         reply_code(&q, TETHER_COAP_REQUEST_ENTITY_TOO_LARGE); /* block-wise compiled out */
         return;
@@ -782,9 +782,9 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
                p.ids[2], p.len, s->ssid);
     dm_dispatch(&q, &t);
 #if CLIENT_BLOCKWISE
-    if (slot >= 0)
-        tether_block1_rx_release(c->rx, slot);
+    if (rx_slot >= 0)
+        tether_block1_rx_release(c->rx, rx_slot);
 #else
-    (void)slot;
+    (void)rx_slot;
 #endif
 }

@@ -68,21 +68,23 @@ static int32_t srv_next_instance(void *user, int32_t prev)
 static int srv_read(void *user, uint16_t iid, uint16_t rid, uint16_t riid, tether_lwm2m_value *out)
 {
     const client_server *s = client_server_by_srv_iid(user, iid);
+    int64_t i;
 
     (void)riid;
     if (s == NULL)
         return TETHER_CLIENT_REFUSE(TETHER_COAP_NOT_FOUND);
     switch (rid) {
-    case RES_SSID: *out = tether_lwm2m_value_int(s->ssid); return 0;
-    case RES_LIFETIME: *out = tether_lwm2m_value_int(s->lifetime); return 0;
-    case RES_PMIN: *out = tether_lwm2m_value_int(s->pmin); return 0;
-    case RES_PMAX: *out = tether_lwm2m_value_int(s->pmax); return 0;
-    case RES_DISABLE_TIMEOUT: *out = tether_lwm2m_value_int(s->disable_timeout); return 0;
+    case RES_SSID: i = s->ssid; break;
+    case RES_LIFETIME: i = s->lifetime; break;
+    case RES_PMIN: i = s->pmin; break;
+    case RES_PMAX: i = s->pmax; break;
+    case RES_DISABLE_TIMEOUT: i = s->disable_timeout; break;
     case RES_STORING: *out = tether_lwm2m_value_bool(s->notif_storing); return 0;
     case RES_BINDING: *out = tether_lwm2m_value_cstr(s->binding); return 0;
-    default: break;
+    default: return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
     }
-    return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
+    *out = tether_lwm2m_value_int(i); /* the Integer resources */
+    return 0;
 }
 
 /* Seconds resources other than the Lifetime: 0 is meaningful (no minimum

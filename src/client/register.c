@@ -71,7 +71,7 @@ static uint64_t backoff_ms(tether_client *c, unsigned failures)
 
 int client_write_object_list(const tether_client *c, tether_lwm2m_link_writer *w)
 {
-    if (c->alt_path[0] != '\0')
+    if (CLIENT_HAS_ALT_PATH(c))
         (void)tether_lwm2m_link_write_root(w, -1);
     /* R18: the Security object is not in the object table at all. */
     for (size_t i = 0; i < c->nobjects; i++) {
@@ -119,7 +119,7 @@ static int add_object_list(tether_client *c, client_server *s, tether_coap_build
 #if CLIENT_BLOCKWISE
     (void)dst;
     (void)tether_lwm2m_link_writer_init(&w, c->body, TETHER_CLIENT_MAX_BODY,
-                                        c->alt_path[0] != '\0' ? c->alt_path : NULL);
+                                        CLIENT_HAS_ALT_PATH(c) ? c->alt_path : NULL);
     (void)client_write_object_list(c, &w);
     rc = tether_lwm2m_link_writer_finish(&w, &n);
     if (rc != 0)
@@ -147,7 +147,7 @@ static int add_object_list(tether_client *c, client_server *s, tether_coap_build
     (void)s;
     (void)first;
     (void)tether_lwm2m_link_writer_init(&w, dst, avail,
-                                        c->alt_path[0] != '\0' ? c->alt_path : NULL);
+                                        CLIENT_HAS_ALT_PATH(c) ? c->alt_path : NULL);
     (void)client_write_object_list(c, &w);
     rc = tether_lwm2m_link_writer_finish(&w, &n);
     if (rc != 0)
@@ -219,7 +219,7 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
         q.present = TETHER_LWM2M_Q_EP | TETHER_LWM2M_Q_LWM2M;
         q.ep = view_of(c->endpoint);
         q.lwm2m = view_of(lwm2m_version);
-        if (c->sms[0] != '\0') {
+        if (CLIENT_HAS_SMS(c)) {
             q.present |= TETHER_LWM2M_Q_SMS;
             q.sms = view_of(c->sms);
         }
