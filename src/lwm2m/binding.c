@@ -55,9 +55,10 @@ static int version_known(int v)
     return v == TETHER_LWM2M_V1_0 || v == TETHER_LWM2M_V1_1 || v == TETHER_LWM2M_V1_2;
 }
 
-/* The 1.0 table, LwM2M 1.0 §5.3.1.1; also the canonical 1.0 spellings. */
+/* The 1.0 table, LwM2M 1.0 §5.3.1.1; also the canonical 1.0 spellings.
+ * Arrays rather than pointers: no string literals to link besides. */
 static const struct {
-    const char *s;
+    char s[sizeof("UQS")];
     uint8_t flags;
 } bindings_1_0[] = {
     {"U", TETHER_LWM2M_BIND_U},

@@ -5,6 +5,7 @@
  * (binding against version). Parameters are views into the message. */
 #include "tether/lwm2m.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "num_internal.h"
@@ -40,12 +41,22 @@ const char *tether_lwm2m_query_strerror(int why)
     return "unknown query error";
 }
 
+/* The keys in the order a Register writes them; view: where the builder
+ * finds a text value in tether_lwm2m_reg_query (0 for lt, a number, and
+ * for Q, which has no value). The keys are arrays, not pointers, so the
+ * table does not pull in the section of string literals it would share
+ * with tether_lwm2m_query_strerror(). */
 static const struct {
-    const char *key;
+    char key[sizeof("lwm2m")];
     uint8_t field;
+    uint8_t view;
 } keys[] = {
-    {"ep", TETHER_LWM2M_Q_EP},   {"lt", TETHER_LWM2M_Q_LT},   {"lwm2m", TETHER_LWM2M_Q_LWM2M},
-    {"b", TETHER_LWM2M_Q_B},     {"sms", TETHER_LWM2M_Q_SMS}, {"Q", TETHER_LWM2M_Q_QUEUE},
+    {"ep", TETHER_LWM2M_Q_EP, offsetof(tether_lwm2m_reg_query, ep)},
+    {"lt", TETHER_LWM2M_Q_LT, 0},
+    {"lwm2m", TETHER_LWM2M_Q_LWM2M, offsetof(tether_lwm2m_reg_query, lwm2m)},
+    {"b", TETHER_LWM2M_Q_B, offsetof(tether_lwm2m_reg_query, b)},
+    {"sms", TETHER_LWM2M_Q_SMS, offsetof(tether_lwm2m_reg_query, sms)},
+    {"Q", TETHER_LWM2M_Q_QUEUE, 0},
 };
 
 static int refuse(tether_lwm2m_query_error *why, tether_lwm2m_query_error w, int err)
@@ -189,22 +200,22 @@ int tether_lwm2m_reg_query_build(tether_coap_builder *b, const tether_lwm2m_reg_
         b->err = TETHER_ERR_INVAL;
         return b->err;
     }
-#define VIEW(f) ((f).ptr != NULL ? (f).ptr : empty), (f).len
-    if (q->present & TETHER_LWM2M_Q_EP)
-        rc = add_param(b, "ep", VIEW(q->ep));
-    if (rc == 0 && (q->present & TETHER_LWM2M_Q_LT)) {
+    for (size_t k = 0; rc == 0 && k < sizeof(keys) / sizeof(keys[0]); k++) {
         uint8_t num[10];
-        size_t n = tether_num_format_u64(q->lt, num, sizeof(num));
-        rc = add_param(b, "lt", num, n);
+        const uint8_t *val = NULL;
+        size_t len = 0;
+        if (!(q->present & keys[k].field))
+            continue;
+        if (keys[k].view != 0) {
+            const tether_lwm2m_view *v =
+                (const tether_lwm2m_view *)(const void *)((const char *)q + keys[k].view);
+            val = v->ptr != NULL ? v->ptr : empty;
+            len = v->len;
+        } else if (keys[k].field == TETHER_LWM2M_Q_LT) {
+            val = num;
+            len = tether_num_format_u64(q->lt, num, sizeof(num));
+        }
+        rc = add_param(b, keys[k].key, val, len);
     }
-    if (rc == 0 && (q->present & TETHER_LWM2M_Q_LWM2M))
-        rc = add_param(b, "lwm2m", VIEW(q->lwm2m));
-    if (rc == 0 && (q->present & TETHER_LWM2M_Q_B))
-        rc = add_param(b, "b", VIEW(q->b));
-    if (rc == 0 && (q->present & TETHER_LWM2M_Q_SMS))
-        rc = add_param(b, "sms", VIEW(q->sms));
-    if (rc == 0 && (q->present & TETHER_LWM2M_Q_QUEUE))
-        rc = add_param(b, "Q", NULL, 0);
-#undef VIEW
     return rc;
 }
