@@ -370,37 +370,25 @@ static int is_empty_msg(const tether_coap_builder *b)
     return b->buf[1] == TETHER_COAP_EMPTY;
 }
 
-/* The nibble for a delta or length, and the extended bytes it needs. */
-static uint8_t nibble(uint32_t v, size_t *ext)
+/* RFC 7252 §3.1: the 4-bit nibble for v (an option delta or length), with
+ * the extended bytes it needs written at *p, which moves past them. */
+static uint8_t nibble(uint32_t v, uint8_t **p)
 {
-    if (v < 13) {
-        *ext = 0;
+    if (v < 13)
         return (uint8_t)v;
-    }
     if (v < 269) {
-        *ext = 1;
+        *(*p)++ = (uint8_t)(v - 13);
         return 13;
     }
-    *ext = 2;
+    *(*p)++ = (uint8_t)((v - 269) >> 8);
+    *(*p)++ = (uint8_t)(v - 269);
     return 14;
-}
-
-static uint8_t *put_ext(uint8_t *p, uint32_t v, size_t ext)
-{
-    if (ext == 1) {
-        *p++ = (uint8_t)(v - 13);
-    } else if (ext == 2) {
-        *p++ = (uint8_t)((v - 269) >> 8);
-        *p++ = (uint8_t)(v - 269);
-    }
-    return p;
 }
 
 int tether_coap_build_opt(tether_coap_builder *b, uint16_t num, const void *val, size_t len)
 {
-    uint32_t delta;
-    size_t dext, lext, need;
-    uint8_t dn, ln, *p;
+    uint8_t h[5], *p = h + 1; /* the option header, built aside first */
+    size_t hn;
 
     if (b->err)
         return b->err;
@@ -408,19 +396,15 @@ int tether_coap_build_opt(tether_coap_builder *b, uint16_t num, const void *val,
         return fail(b, TETHER_ERR_OPTION_ORDER);
     if (len > 65804 || (len > 0 && val == NULL) || is_empty_msg(b))
         return fail(b, TETHER_ERR_INVAL);
-    delta = (uint32_t)num - b->last_opt;
-    dn = nibble(delta, &dext);
-    ln = nibble((uint32_t)len, &lext);
-    need = 1 + dext + lext + len;
-    if (b->cap - b->len < need)
+    h[0] = (uint8_t)(nibble((uint32_t)num - b->last_opt, &p) << 4);
+    h[0] |= nibble((uint32_t)len, &p);
+    hn = (size_t)(p - h);
+    if (b->cap - b->len < hn + len)
         return fail(b, TETHER_ERR_NOSPACE);
-    p = b->buf + b->len;
-    *p++ = (uint8_t)(dn << 4 | ln);
-    p = put_ext(p, delta, dext);
-    p = put_ext(p, (uint32_t)len, lext);
+    memcpy(b->buf + b->len, h, hn);
     if (len > 0)
-        memcpy(p, val, len);
-    b->len += need;
+        memcpy(b->buf + b->len + hn, val, len);
+    b->len += hn + len;
     b->last_opt = num;
     return 0;
 }
