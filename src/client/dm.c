@@ -328,10 +328,9 @@ static void reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn
     (void)tether_coap_reply_send(q->c->coap, q->now, q->in, &b);
 }
 
-static void dm_read(dm_req *q, const dm_target *t)
+/* has_accept, accept: the request's Accept option, read by dm_dispatch(). */
+static void dm_read(dm_req *q, const dm_target *t, int has_accept, uint32_t accept)
 {
-    uint32_t accept;
-    int has_accept = tether_coap_accept(q->req, &accept) == 0;
     int single = t->p.len == 4 || (t->p.len == 3 && !t->r->multiple);
     uint32_t fmt;
 
@@ -608,21 +607,6 @@ static void dm_execute(dm_req *q, const dm_target *t)
     reply_code(q, code == C_OK ? TETHER_COAP_CHANGED : code);
 }
 
-/* An id as a decimal option value ("3303"), for Location-Path. */
-static void add_id_option(tether_coap_builder *b, uint16_t num, unsigned id)
-{
-    char tmp[5], out[5];
-    size_t k = 0, n;
-
-    do {
-        tmp[k++] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id > 0 && k < sizeof(tmp));
-    for (n = 0; n < k; n++)
-        out[n] = tmp[k - 1 - n];
-    (void)tether_coap_build_opt(b, num, out, n);
-}
-
 static void dm_create(dm_req *q, const dm_target *t)
 {
     tether_client *c = q->c;
@@ -670,8 +654,13 @@ static void dm_create(dm_req *q, const dm_target *t)
     client_objects_changed(c);
     if (tether_coap_reply_begin(c->coap, &b, q->in, TETHER_COAP_CREATED) != 0)
         return;
-    add_id_option(&b, TETHER_COAP_OPT_LOCATION_PATH, o->def->oid);
-    add_id_option(&b, TETHER_COAP_OPT_LOCATION_PATH, iid);
+    {
+        /* Location-Path: oid, then iid (LwM2M 1.0 §5.4.5), from "/oid/iid". */
+        tether_lwm2m_path created = tether_lwm2m_path_make(2, o->def->oid, iid, 0, 0);
+        char loc[TETHER_LWM2M_PATH_STR_MAX];
+        (void)tether_lwm2m_path_format(&created, loc, sizeof(loc), NULL);
+        (void)tether_coap_build_path(&b, TETHER_COAP_OPT_LOCATION_PATH, loc);
+    }
     (void)tether_coap_reply_send(c->coap, q->now, q->in, &b);
 }
 
@@ -693,13 +682,15 @@ static void dm_delete(dm_req *q, const dm_target *t)
 static void dm_dispatch(dm_req *q, const dm_target *t)
 {
     uint32_t accept;
+    int has_accept;
 
     switch (q->req->code) {
     case TETHER_COAP_GET:
-        if (tether_coap_accept(q->req, &accept) == 0 && accept == TETHER_FMT_LINK)
+        has_accept = tether_coap_accept(q->req, &accept) == 0;
+        if (has_accept && accept == TETHER_FMT_LINK)
             dm_discover(q, t);
         else
-            dm_read(q, t);
+            dm_read(q, t, has_accept, accept);
         return;
     case TETHER_COAP_PUT:
         dm_write(q, t, 1);
