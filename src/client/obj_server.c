@@ -122,14 +122,10 @@ static int srv_write(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
     case RES_DISABLE_TIMEOUT:
         if (!seconds_ok(v->i))
             return bad;
-        if (commit) {
-            if (rid == RES_PMIN)
-                s->pmin = v->i;
-            else if (rid == RES_PMAX)
-                s->pmax = v->i;
-            else
-                s->disable_timeout = v->i;
-        }
+        if (commit)
+            *(rid == RES_PMIN   ? &s->pmin
+              : rid == RES_PMAX ? &s->pmax
+                                : &s->disable_timeout) = v->i;
         return 0;
     case RES_STORING:
         if (commit)

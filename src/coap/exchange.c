@@ -801,7 +801,9 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     if (memsz < L.total)
         return TETHER_ERR_NOMEM;
     ctx = (tether_coap_ctx *)(void *)base;
-    memset(ctx, 0, sizeof(*ctx));
+    /* Context, slots, their bytes (and the indexes) and the dedup ring are
+     * consecutive: one memset zeroes them. */
+    memset(base, 0, L.dd + (size_t)cfg->dedup_entries * sizeof(dentry));
     ctx->cfg = *cfg;
     if (cb != NULL)
         ctx->cb = *cb;
@@ -824,12 +826,10 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     ctx->dmask = L.dnb - 1;
 #endif
     ctx->reply_max = L.reply_max;
-    memset(ctx->dd, 0, (size_t)cfg->dedup_entries * sizeof(dentry));
     ctx->txq = base + L.txq;
     ctx->txq_cap = cfg->txq_bytes;
     ctx->scratch = base + L.scratch;
 
-    memset(ctx->slots, 0, (size_t)cfg->max_exchanges * sizeof(slot));
 #if !LINEAR
     ctx->free_head = NIL;
 #endif
