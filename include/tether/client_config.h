@@ -113,4 +113,12 @@
  * exact decimal converter, about 1.9 KB of Cortex-M4 code. A device
  * without Float resources loses nothing. */
 
+/* TETHER_COAP_NO_STATS (src/coap/exchange.c): the CoAP layer keeps no
+ * traffic counters: tether_coap_get_stats() (and tether_client_coap_stats())
+ * report 0 for rx, tx, rx_malformed, rx_duplicate, retransmissions,
+ * timeouts, dedup_evicted and txq_full; exchanges_in_flight and dedup_used
+ * are still true. Loses: diagnostics a device without a console or a
+ * management object reporting them never shows. Saves about 120 B of
+ * Cortex-M4 code. */
+
 #endif /* TETHER_CLIENT_CONFIG_H */

@@ -316,7 +316,8 @@ typedef struct tether_coap_stats {
     uint32_t dedup_used;            /* dedup entries live now, <= dedup_entries */
 } tether_coap_stats;
 
-/* out: filled. */
+/* out: filled. The counters are 0 in a build with TETHER_COAP_NO_STATS
+ * (tether/client_config.h); the two gauges are always true. */
 void tether_coap_get_stats(const tether_coap_ctx *ctx, tether_coap_stats *out);
 
 /* A sentence about the last error a call on ctx returned ("" if the last

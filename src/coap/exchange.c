@@ -245,7 +245,11 @@ static int fail(tether_coap_ctx *ctx, int err, const char *why)
 }
 
 /* One more of a 64-bit counter. Not inlined: on a 32-bit device each
- * increment is a load, add with carry and store, and there are a dozen. */
+ * increment is a load, add with carry and store, and there are a dozen.
+ * Nothing at all with TETHER_COAP_NO_STATS (tether/client_config.h). */
+#ifdef TETHER_COAP_NO_STATS
+#define count(counter) ((void)0)
+#else
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -253,6 +257,7 @@ static void count(uint64_t *counter)
 {
     (*counter)++;
 }
+#endif
 
 /* The start of every call that takes a time: a fresh sentence, the clock. */
 static void enter(tether_coap_ctx *ctx, tether_time now)

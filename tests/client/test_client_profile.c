@@ -18,6 +18,7 @@
 #define TETHER_COAP_LINEAR 1
 #define TETHER_NO_ERRMSG 1
 #define TETHER_LWM2M_NO_FLOAT_TEXT 1
+#define TETHER_COAP_NO_STATS 1
 #define TETHER_NO_POISON /* the test cases below print and allocate */
 #include "coap/exchange.c"
 #include "lwm2m/float_text.c"
@@ -142,6 +143,14 @@ static void test_client_profile_register_read_write(void **state)
     h_answer(&h, 0, &d, TETHER_COAP_CHANGED, NULL);
     assert_int_equal(tether_client_server_state(h.c, 1), TETHER_CLIENT_REGISTERED);
     assert_string_equal(tether_client_errmsg(h.c), "");
+    {
+        /* No counters, true gauges. */
+        tether_coap_stats st;
+        memset(&st, 0xA5, sizeof(st));
+        tether_client_coap_stats(h.c, &st);
+        assert_true(st.rx == 0 && st.tx == 0 && st.retransmissions == 0);
+        assert_int_equal(st.exchanges_in_flight, 0);
+    }
 }
 
 static void test_client_profile_duplicate_gets_same_answer(void **state)
