@@ -370,27 +370,31 @@ static void ix_unlink(tether_coap_ctx *ctx, slot *s, int ix)
     s->flags &= (uint8_t)~ix_flag(ix);
 }
 
-/* Cost: max_exchanges comparisons. */
-static slot *find_by_mid(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
+/* The slot with peer p in the lookup `in` (SF_IN_MID: by message id mid,
+ * SF_IN_TOK: by token). Cost: max_exchanges comparisons. */
+static slot *find_slot(tether_coap_ctx *ctx, const tether_peer *p, uint8_t in, uint16_t mid,
+                       const uint8_t *tok, uint8_t tkl)
 {
     for (uint32_t i = 0; i < ctx->cfg.max_exchanges; i++) {
         slot *s = &ctx->slots[i];
-        if ((s->flags & SF_IN_MID) && s->mid == mid && tether_peer_equal(&s->peer, p))
+        if ((s->flags & in) &&
+            (in == SF_IN_MID ? s->mid == mid
+                             : s->tkl == tkl && memcmp(s->token, tok, tkl) == 0) &&
+            tether_peer_equal(&s->peer, p))
             return s;
     }
     return NULL;
 }
 
+static slot *find_by_mid(tether_coap_ctx *ctx, const tether_peer *p, uint16_t mid)
+{
+    return find_slot(ctx, p, SF_IN_MID, mid, NULL, 0);
+}
+
 static slot *find_by_token(tether_coap_ctx *ctx, const tether_peer *p, const uint8_t *tok,
                            uint8_t tkl)
 {
-    for (uint32_t i = 0; i < ctx->cfg.max_exchanges; i++) {
-        slot *s = &ctx->slots[i];
-        if ((s->flags & SF_IN_TOK) && s->tkl == tkl && memcmp(s->token, tok, tkl) == 0 &&
-            tether_peer_equal(&s->peer, p))
-            return s;
-    }
-    return NULL;
+    return find_slot(ctx, p, SF_IN_TOK, 0, tok, tkl);
 }
 
 static slot *slot_alloc(tether_coap_ctx *ctx)
