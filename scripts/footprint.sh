@@ -2,26 +2,29 @@
 # The LwM2M client's footprint. Builds the client configuration -- client
 # engine + Security/Server/Device objects + CoAP codec and exchange layer +
 # the lwm2m codecs it calls; no server, no UDP adapter, no DTLS -- with -Os
-# for x86-64 and for Cortex-M4, and prints `size` output and the RAM the
-# engine needs, in all and per server. Figures: docs/BENCHMARKS.md, section
-# "Client footprint".
+# for Cortex-M4 and x86-64, and prints what it costs in flash and RAM.
+# Figures: docs/BENCHMARKS.md, section "Client footprint".
 #
 #   scripts/footprint.sh                     # output in build-footprint/
 #   TETHER_FOOTPRINT_DIR=/tmp/fp scripts/footprint.sh
 #
-# Flash, "code": our objects, linked from main() of bench/client_footprint.c
-# (a minimal device) with --gc-sections and no C library (`ld -r`), so only
-# what a device reaches is counted. Flash, "image" (Cortex-M4): the whole
-# firmware with newlib-nano, C library and soft-float included, with and
-# without -flto.
+# Flash, "our code": our objects, linked from main() of
+# bench/client_footprint.c (a minimal device) with --gc-sections and no C
+# library (`ld -r`), so only what a device reaches is counted: `size` text
+# (code + read-only data). Also with -flto, for reference. Flash, "image":
+# the whole firmware with newlib-nano and libgcc.
 # RAM: all engine state lives in the block tether_client_mem_size() asks
 # for (the library has no static data); the script runs that call on each
-# target -- natively on x86-64, under qemu-arm for the ARM layout -- once
-# with one server and once with two.
-# Profile: two application objects, 64-byte endpoint names, 32-byte
-# locations, logging compiled out (TETHER_LOG_MAX_LEVEL=-1), no block-wise
-# transfer (then again with 1 KB block-wise bodies); the CoAP sizes
-# (256-byte messages, ...) are in bench/client_footprint.c.
+# target -- natively on x86-64, under qemu-arm for the ARM layout.
+#
+# Two configurations, both with two application objects, 64-byte endpoint
+# names, 32-byte locations and logging compiled out; the CoAP sizes
+# (256-byte messages, ...) are in bench/client_footprint.c:
+#   profile   the footprint switches of tether/client_config.h that a small
+#             device can take (list in `switches` below), no block-wise
+#             transfer (TETHER_CLIENT_MAX_BODY=0; the "block-wise" lines use
+#             1 KB bodies)
+#   full      every feature: no switch, no block-wise
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${TETHER_FOOTPRINT_DIR:-$(pwd)/build-footprint}
@@ -29,29 +32,41 @@ mkdir -p "$out"
 
 srcs=(src/client/*.c src/coap/msg.c src/coap/exchange.c src/coap/block.c src/lwm2m/*.c src/common/*.c)
 bench=bench/client_footprint.c
-profile=(-DTETHER_CLIENT_MAX_OBJECTS=2 -DTETHER_CLIENT_MAX_ENDPOINT=64
-         -DTETHER_CLIENT_MAX_LOCATION=32 -DTETHER_LOG_MAX_LEVEL=-1 -D_GNU_SOURCE)
-# Block-wise transfer off in the main profile (TETHER_CLIENT_MAX_BODY=0);
-# the "with block-wise" lines add it back with 1 KB bodies.
+base=(-DTETHER_CLIENT_MAX_OBJECTS=2 -DTETHER_CLIENT_MAX_ENDPOINT=64
+      -DTETHER_CLIENT_MAX_LOCATION=32 -DTETHER_LOG_MAX_LEVEL=-1 -D_GNU_SOURCE)
+# What a device leaves out, and what it loses: tether/client_config.h.
+switches=(-DTETHER_COAP_LINEAR -DTETHER_NO_ERRMSG -DTETHER_LWM2M_NO_FLOAT_TEXT
+          -DTETHER_COAP_NO_STATS -DTETHER_CLIENT_MAX_ALT_PATH=0 -DTETHER_CLIENT_MAX_SMS=0)
 noblock=(-DTETHER_CLIENT_MAX_BODY=0)
 block=(-DTETHER_CLIENT_MAX_BODY=1024)
 common=(-std=c17 -Os -ffunction-sections -fdata-sections -Iinclude -Isrc)
 m4=(-mcpu=cortex-m4 -mthumb)
+jobs=${TETHER_JOBS:-2}
 
-# code CC TAG SERVERS FLAGS...: compile, gc-link from main, print `size`.
-code() {
-  local cc=$1 tag=$2 servers=$3; shift 3
-  local dir="$out/$tag-s$servers" objs=()
-  rm -rf "$dir" && mkdir -p "$dir"
+# compile CC DIR FLAGS...: every source into DIR/obj/, jobs at a time.
+compile() {
+  local cc=$1 dir=$2; shift 2
+  local s
+  rm -rf "$dir" && mkdir -p "$dir/obj"
   for s in "${srcs[@]}" "$bench"; do
-    local o="$dir/$(basename "$s" .c).o"
-    "$cc" "${common[@]}" "$@" "${profile[@]}" -DTETHER_CLIENT_MAX_SERVERS="$servers" \
-      -DTETHER_FOOTPRINT_FIRMWARE -c "$s" -o "$o"
-    objs+=("$o")
+    "$cc" "${common[@]}" "$@" -DTETHER_FOOTPRINT_FIRMWARE -c "$s" \
+      -o "$dir/obj/$(basename "$s" .c).o" &
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
   done
-  "$cc" "$@" -nostdlib -r -Wl,--gc-sections -Wl,-e,main -Wl,-Map="$dir/code.map" \
-    "${objs[@]}" -o "$dir/code.o"
+  wait
 }
+
+# code CC DIR FLAGS...: compile, then gc-link from main into DIR/code.o
+# (relocatable, no C library) with a map.
+code() {
+  local cc=$1 dir=$2; shift 2
+  compile "$cc" "$dir" "$@"
+  "$cc" "$@" -nostdlib -r -Wl,--gc-sections -Wl,-e,main -Wl,-Map="$dir/code.map" \
+    "$dir"/obj/*.o -o "$dir/code.o"
+}
+
+# text OBJ: the text column of `size` (code + read-only data).
+text() { "$1" "$2" | awk 'NR == 2 {print $1}'; }
 
 # per_file MAP: text+rodata kept per object file, largest first.
 per_file() {
@@ -78,54 +93,101 @@ print('   %6d  total' % sum(sz.values()))
 EOF
 }
 
-echo "== x86-64: gcc $(gcc -dumpversion) -Os -ffunction-sections -fdata-sections"
-code gcc x86_64 1 "${noblock[@]}"
-code gcc x86_64 2 "${noblock[@]}"
-code gcc x86_64-blk 1 "${block[@]}"
-size "$out/x86_64-s1/code.o" "$out/x86_64-s2/code.o" "$out/x86_64-blk-s1/code.o"
-for v in s1 s2 blk-s1; do
-  n=${v#*s}; extra=("${noblock[@]}"); [ "$v" = blk-s1 ] && extra=("${block[@]}")
-  gcc "${common[@]}" "${profile[@]}" "${extra[@]}" -DTETHER_CLIENT_MAX_SERVERS="$n" \
-    "${srcs[@]}" "$bench" -lm -o "$out/x86_64-$v/probe"
-  echo "$v: $("$out/x86_64-$v/probe" | grep mem_size | tr '\n' ' ')"
-done
-
 command -v arm-none-eabi-gcc >/dev/null ||
   { echo "arm-none-eabi-gcc missing: scripts/deps.sh installs it" >&2; exit 1; }
+
+# probe DIR FLAGS...: tether_client_mem_size() on Cortex-M4 (struct layout
+# of the target, run under qemu-arm) into DIR/probe.txt; prints the line.
+probe() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  if ! command -v qemu-arm >/dev/null; then
+    echo "qemu-arm missing (Debian qemu-user): engine memory not measured" >&2
+    return
+  fi
+  # The same code in Thumb state on qemu's default CPU: AAPCS struct
+  # layout is that of Cortex-M4.
+  arm-none-eabi-gcc "${m4[@]}" "${common[@]}" "$@" -DTETHER_FOOTPRINT_PROBE -nostartfiles \
+    -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs "${srcs[@]}" "$bench" -lm \
+    -o "$dir/probe.elf"
+  qemu-arm "$dir/probe.elf" > "$dir/probe.txt"
+}
+mem() { awk '/^client_mem_size/ {print $2}' "$1/probe.txt" 2>/dev/null || echo 4096; }
+
+m4dir="$out/m4"
+echo "== Cortex-M4: arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) ${m4[*]} ${common[*]:1:3}"
+echo "   profile switches: ${switches[*]}"
 echo
-echo "== Cortex-M4: arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) ${m4[*]} -Os -ffunction-sections -fdata-sections"
-code arm-none-eabi-gcc m4 1 "${m4[@]}" "${noblock[@]}"
-code arm-none-eabi-gcc m4 2 "${m4[@]}" "${noblock[@]}"
-code arm-none-eabi-gcc m4-blk 1 "${m4[@]}" "${block[@]}"
-arm-none-eabi-size "$out/m4-s1/code.o" "$out/m4-s2/code.o" "$out/m4-blk-s1/code.o"
-echo "-- code kept per object file, 1 server:"
-per_file "$out/m4-s1/code.map"
+echo "-- engine RAM, tether_client_mem_size() (of which CoAP):"
+for v in s1 s2 blk full; do
+  case $v in
+    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
+    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2) ;;
+    blk) f=("${switches[@]}" "${block[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
+    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
+  esac
+  probe "$m4dir/$v" "${base[@]}" "${f[@]}"
+  printf '   %-28s %s\n' "$v" "$(tr '\n' ' ' < "$m4dir/$v/probe.txt" 2>/dev/null)"
+done
 
 echo
-for v in s1 s2 blk-s1; do
-  n=${v#*s}; extra=("${noblock[@]}"); [ "$v" = blk-s1 ] && extra=("${block[@]}")
-  dir="$out/m4-$v"
-  need=4096
-  if command -v qemu-arm >/dev/null; then
-    # The same code in Thumb state on qemu's default CPU: AAPCS struct
-    # layout is that of Cortex-M4.
-    arm-none-eabi-gcc "${m4[@]}" "${common[@]}" "${profile[@]}" "${extra[@]}" \
-      -DTETHER_CLIENT_MAX_SERVERS="$n" -DTETHER_FOOTPRINT_PROBE -nostartfiles -Wl,--gc-sections --specs=nano.specs \
-      --specs=nosys.specs "${srcs[@]}" "$bench" -lm -o "$dir/probe.elf"
-    qemu-arm "$dir/probe.elf" > "$dir/probe.txt"
-    need=$(awk '/^client_mem_size/ {print $2}' "$dir/probe.txt")
-    echo "$v: $(tr '\n' ' ' < "$dir/probe.txt")"
-  else
-    echo "qemu-arm missing (Debian qemu-user): engine memory not measured" >&2
-  fi
-  for lto in "" -flto; do
-    arm-none-eabi-gcc "${m4[@]}" "${common[@]}" "${profile[@]}" "${extra[@]}" $lto \
-      -DTETHER_CLIENT_MAX_SERVERS="$n" -DTETHER_FOOTPRINT_FIRMWARE -DFOOTPRINT_MEM="$need" \
-      -Wl,--gc-sections -Wl,-Map="$dir/image$lto.map" --specs=nano.specs --specs=nosys.specs \
-      "${srcs[@]}" "$bench" -lm -o "$dir/image$lto.elf"
-  done
-  arm-none-eabi-size "$dir/image.elf" "$dir/image-flto.elf"
+echo "-- our code (text + rodata, no C library):"
+row() { printf '   %-38s %6s B\n' "$1" "$2"; }
+for v in s1 s2 blk full; do
+  case $v in
+    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server" ;;
+    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2); what="profile, 2 servers" ;;
+    blk) f=("${switches[@]}" "${block[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server, block-wise" ;;
+    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="full, 1 server" ;;
+  esac
+  code arm-none-eabi-gcc "$m4dir/$v" "${m4[@]}" "${base[@]}" "${f[@]}" -DFOOTPRINT_MEM="$(mem "$m4dir/$v")"
+  row "$what" "$(text arm-none-eabi-size "$m4dir/$v/code.o")"
 done
+# -flto, for reference: the same relocatable link, optimised as one unit.
+lto="$m4dir/s1-lto"
+compile arm-none-eabi-gcc "$lto" "${m4[@]}" -flto "${base[@]}" "${switches[@]}" "${noblock[@]}" \
+  -DTETHER_CLIENT_MAX_SERVERS=1
+arm-none-eabi-gcc "${m4[@]}" -Os -flto -ffunction-sections -fdata-sections -nostdlib -r \
+  -flinker-output=nolto-rel -Wl,--gc-sections -Wl,-e,main "$lto"/obj/*.o -o "$lto/code.o"
+row "profile, 1 server, -flto" "$(text arm-none-eabi-size "$lto/code.o")"
+
 echo
-echo "-- C library and libgcc kept in the 1-server image:"
-per_file "$out/m4-s1/image.map" | grep -E 'lib[a-z_]*\.a' | head -12
+echo "-- what each switch saves (profile, 1 server, with that one switch off):"
+for sw in "${switches[@]}"; do
+  f=()
+  for x in "${switches[@]}"; do [ "$x" = "$sw" ] || f+=("$x"); done
+  code arm-none-eabi-gcc "$m4dir/off" "${m4[@]}" "${base[@]}" "${f[@]}" "${noblock[@]}" \
+    -DTETHER_CLIENT_MAX_SERVERS=1
+  n=$(( $(text arm-none-eabi-size "$m4dir/off/code.o") - $(text arm-none-eabi-size "$m4dir/s1/code.o") ))
+  printf '   %-38s %6s B\n' "${sw#-D}" "$n"
+done
+
+echo
+echo "-- our code per object file, profile, 1 server:"
+per_file "$m4dir/s1/code.map"
+
+echo
+echo "-- whole image with newlib-nano (text data bss; bss is the engine block,"
+echo "   the datagram buffer and the C library's):"
+for v in s1 full; do
+  arm-none-eabi-gcc "${m4[@]}" -Wl,--gc-sections -Wl,-Map="$m4dir/$v/image.map" \
+    --specs=nano.specs --specs=nosys.specs "$m4dir/$v"/obj/*.o -o "$m4dir/$v/image.elf"
+done
+arm-none-eabi-size "$m4dir/s1/image.elf" "$m4dir/full/image.elf" | sed 's/^/   /'
+echo "-- C library and libgcc kept in the profile image:"
+per_file "$m4dir/s1/image.map" | grep -E 'lib[a-z_]*\.a' | head -8
+
+echo
+echo "== x86-64: gcc $(gcc -dumpversion) ${common[*]:1:3}"
+x86="$out/x86_64"
+for v in s1 s2 full; do
+  case $v in
+    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server" ;;
+    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2); what="profile, 2 servers" ;;
+    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="full, 1 server" ;;
+  esac
+  code gcc "$x86/$v" "${base[@]}" "${f[@]}"
+  gcc "${common[@]}" "${base[@]}" "${f[@]}" "${srcs[@]}" "$bench" -lm -o "$x86/$v/probe"
+  printf '   %-28s code %6s B   %s\n' "$what" "$(text size "$x86/$v/code.o")" \
+    "$("$x86/$v/probe" | grep mem_size | tr '\n' ' ')"
+done

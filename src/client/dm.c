@@ -475,26 +475,28 @@ static uint8_t write_tlv_resource(tether_client *c, const client_object_slot *o,
     return rc == TETHER_ERR_NOT_FOUND ? C_OK : C_BAD;
 }
 
-/* Every resource entry of one level, for instance iid. */
+/* Every resource entry of one level, for instance iid: every value is
+ * checked first, then all are applied, so nothing changes on a refusal. */
 static uint8_t write_tlv_level(tether_client *c, const client_object_slot *o, uint16_t iid,
-                               const tether_tlv_iter *level, uint16_t want_rid, int check_ops,
-                               int commit)
+                               const tether_tlv_iter *level, uint16_t want_rid, int check_ops)
 {
-    tether_tlv_iter it = *level;
-    tether_tlv_entry e;
-    uint8_t code;
-    int rc, count = 0;
+    for (int commit = 0; commit <= 1; commit++) {
+        tether_tlv_iter it = *level;
+        tether_tlv_entry e;
+        uint8_t code;
+        int rc, count = 0;
 
-    while ((rc = tether_tlv_next(&it, &e)) == 0) {
-        code = write_tlv_resource(c, o, iid, &e, want_rid, check_ops, commit);
-        if (code != C_OK)
-            return code;
-        count++;
+        while ((rc = tether_tlv_next(&it, &e)) == 0) {
+            code = write_tlv_resource(c, o, iid, &e, want_rid, check_ops, commit);
+            if (code != C_OK)
+                return code;
+            count++;
+        }
+        if (rc != TETHER_ERR_NOT_FOUND)
+            return C_BAD;
+        if (want_rid != TETHER_LWM2M_ID_RESERVED && count != 1)
+            return C_BAD;
     }
-    if (rc != TETHER_ERR_NOT_FOUND)
-        return C_BAD;
-    if (want_rid != TETHER_LWM2M_ID_RESERVED && count != 1)
-        return C_BAD;
     return C_OK;
 }
 
@@ -574,11 +576,9 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
         } else {
             code = tlv_instance_level(q, &level, &iid);
         }
-        /* Check every value first, then apply: nothing changes on refusal. */
-        for (int commit = 0; commit <= 1 && code == C_OK; commit++)
+        if (code == C_OK)
             code = write_tlv_level(c, o, iid, &level,
-                                   t->p.len == 3 ? t->r->id : TETHER_LWM2M_ID_RESERVED, 1,
-                                   commit);
+                                   t->p.len == 3 ? t->r->id : TETHER_LWM2M_ID_RESERVED, 1);
     }
     reply_code(q, code == C_OK ? TETHER_COAP_CHANGED : code);
     if (code != C_OK)
@@ -643,8 +643,8 @@ static void dm_create(dm_req *q, const dm_target *t)
     if (has_values) {
         if (o->def->write == NULL)
             code = C_NOTALLOWED;
-        for (int commit = 0; commit <= 1 && code == C_OK; commit++)
-            code = write_tlv_level(c, o, iid, &level, TETHER_LWM2M_ID_RESERVED, 0, commit);
+        if (code == C_OK)
+            code = write_tlv_level(c, o, iid, &level, TETHER_LWM2M_ID_RESERVED, 0);
         if (code != C_OK) {
             if (o->def->remove != NULL)
                 (void)o->def->remove(o->user, iid); /* nothing changes on refusal */
