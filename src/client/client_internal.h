@@ -82,7 +82,9 @@ typedef struct client_server {
     int64_t pmin, pmax;       /* /1/x/2, /1/x/3 */
     int64_t disable_timeout;  /* /1/x/5 */
     uint8_t notif_storing;    /* /1/x/6 */
-    char binding[TETHER_CLIENT_MAX_BINDING + 1]; /* /1/x/7 */
+    /* /1/x/7. This and acked_b/sent_b are zero past the NUL, so that they
+     * compare as bytes (register.c). */
+    char binding[TETHER_CLIENT_MAX_BINDING + 1];
     /* --- registration --- */
     uint8_t state;       /* tether_client_reg_state */
     uint8_t pending;     /* client_pending bits */

@@ -139,8 +139,8 @@ static int srv_write(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
             return bad;
         if (commit && (strlen(s->binding) != v->bytes.len ||
                        memcmp(s->binding, v->bytes.ptr, v->bytes.len) != 0)) {
+            memset(s->binding, 0, sizeof(s->binding)); /* zero past the NUL */
             memcpy(s->binding, v->bytes.ptr, v->bytes.len);
-            s->binding[v->bytes.len] = '\0';
             s->pending |= PEND_UPDATE; /* R22: used from now on, and announced */
         }
         return 0;

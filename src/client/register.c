@@ -91,6 +91,13 @@ int client_write_object_list(const tether_client *c, tether_lwm2m_link_writer *w
     return w->err;
 }
 
+/* Binding buffers are zero past their NUL (client_internal.h), so equal
+ * strings are equal bytes (and the C library's strcmp is not linked). */
+static int same_binding(const char *a, const char *b)
+{
+    return memcmp(a, b, TETHER_CLIENT_MAX_BINDING + 1) == 0;
+}
+
 static tether_lwm2m_view view_of(const char *s)
 {
     tether_lwm2m_view v;
@@ -201,7 +208,7 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
             s->sent_flags = 0;
             if (s->lifetime != s->acked_lt)
                 s->sent_flags |= MSG_LT;
-            if (strcmp(s->binding, s->acked_b) != 0)
+            if (!same_binding(s->binding, s->acked_b))
                 s->sent_flags |= MSG_B;
             if (c->objects_gen != s->acked_gen)
                 s->sent_flags |= MSG_LIST;
@@ -551,7 +558,7 @@ void client_reg_step(tether_client *c, client_server *s, int input, tether_time 
         switch (act) {
         case ACT_SCHEDULE:
             if ((s->pending & PEND_UPDATE) || s->lifetime != s->acked_lt ||
-                strcmp(s->binding, s->acked_b) != 0 || c->objects_gen != s->acked_gen)
+                !same_binding(s->binding, s->acked_b) || c->objects_gen != s->acked_gen)
                 next = ACT_UPDATE; /* changed while the last message was out */
             break;
         case ACT_REGISTER:

@@ -491,7 +491,7 @@ int tether_lwm2m_link_writer_init(tether_lwm2m_link_writer *w, uint8_t *buf, siz
     w->buf = buf;
     w->cap = buf != NULL ? cap : 0;
     w->root = "";
-    if (root != NULL && root[0] != '\0' && strcmp(root, "/") != 0) {
+    if (root != NULL && root[0] != '\0' && !(root[0] == '/' && root[1] == '\0')) {
         size_t n = strlen(root);
         for (size_t i = 0; i < n; i++)
             if (!is_uri_char((uint8_t)root[i]))
