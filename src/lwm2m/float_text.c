@@ -23,8 +23,8 @@
  * bytes; every digit counts (no truncation), so parsing is correctly
  * rounded for every input accepted.
  *
- * Cost: two big integers of BIG_WORDS words on the stack (about 400 bytes
- * with the frame), no static data, no allocation. Time: a few thousand
+ * Cost: two big integers of BIG_WORDS words on the stack (about 600 bytes
+ * deep on a Cortex-M4, frames included), no static data, no allocation. Time: a few thousand
  * word operations per conversion. A build with TETHER_LWM2M_NO_FLOAT_TEXT
  * has none of it: parsing fails and formatting gives 0, always. */
 #include "num_internal.h"
