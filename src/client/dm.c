@@ -75,7 +75,7 @@ static void reply_code(dm_req *q, uint8_t code)
 {
     tether_coap_builder b;
 
-    if (!q->has_block1) {
+    if (!CLIENT_BLOCKWISE || !q->has_block1) { /* a Block1 answer needs block-wise */
         (void)tether_coap_reply_code(q->c->coap, q->now, q->in, code);
         return;
     }
