@@ -129,7 +129,9 @@ size_t tether_lwm2m_json_count(const tether_lwm2m_json_iter *it);
  * The base name comes from the base path and the first record: the base
  * itself when the first record is at the base ({"bn":"/3/0/0","e":[{"v":1}]}),
  * else the base followed by '/'; no "bn" for the root, whose records carry
- * their full path. Every record must lie under the base.
+ * their full path. Every record must lie under the base; once the base name
+ * ends in '/', a record at the base itself has no name and is refused
+ * (TETHER_ERR_INVAL): write it first.
  * Values: Integer, Time, Unsigned as "v" decimal; Float as "v" in the
  * shortest text that reads back exactly, with ".0" added to an integral
  * one so that it decodes as a float again; String as "sv" (escaped, must be

@@ -117,8 +117,8 @@ size_t tether_senml_cbor_count(const tether_senml_cbor_iter *it);
 /* --- writers -------------------------------------------------------------------
  *
  * Sticky-error writers like tether_lwm2m_json_writer, with the same choice
- * of base name (written in the first record) and the same rule that every
- * record lies under the base path:
+ * of base name (written in the first record) and the same rules: every
+ * record lies under the base path, and a record at the base comes first:
  *
  *   base /3/0, records /3/0/0 and /3/0/6/0:
  *     [{"bn":"/3/0/","n":"0","vs":"..."},{"n":"6/0","v":1}]
