@@ -659,7 +659,8 @@ void tether_json_put_str(tether_json_out *o, const uint8_t *s, size_t n)
         }
         tether_json_put_n(o, esc, el);
     }
-    tether_json_put_n(o, s + run, n - run);
+    if (n > run)
+        tether_json_put_n(o, s + run, n - run); /* s may be NULL when n is 0 */
     tether_json_put_n(o, "\"", 1);
 }
 

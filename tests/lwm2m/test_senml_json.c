@@ -338,6 +338,7 @@ static void test_senml_json_round_trip_every_type(void **state)
         tether_lwm2m_value_uint(UINT64_MAX),  tether_lwm2m_value_float(23.0),
         tether_lwm2m_value_float(-1.5e-300),  tether_lwm2m_value_bool(1),
         tether_lwm2m_value_bool(0),           tether_lwm2m_value_cstr("a\"\\\n\x01\xe2\x82\xac"),
+        tether_lwm2m_value_string(NULL, 0),
         tether_lwm2m_value_opaque(bytes, 4),  tether_lwm2m_value_opaque(bytes, 1),
         tether_lwm2m_value_time(-1),          tether_lwm2m_value_objlnk(0, 65535),
         tether_lwm2m_value_int(0),
