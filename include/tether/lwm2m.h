@@ -11,8 +11,11 @@
  * caller keeps that buffer alive for as long as it uses the view.
  *
  * Link-format (RFC 6690 as LwM2M uses it) is in tether/lwm2m_link.h, OMA-TLV
- * in tether/lwm2m_tlv.h. The engines decide what a failure means on the
- * wire; the contracts below say which CoAP answer the spec expects.
+ * in tether/lwm2m_tlv.h, LwM2M JSON in tether/lwm2m_json.h, SenML JSON and
+ * CBOR in tether/lwm2m_senml.h, CBOR in tether/lwm2m_cbor.h, and choosing
+ * among them by Content-Format in tether/lwm2m_fmt.h. The engines decide
+ * what a failure means on the wire; the contracts below say which CoAP
+ * answer the spec expects.
  */
 #ifndef TETHER_LWM2M_H
 #define TETHER_LWM2M_H
@@ -266,8 +269,8 @@ int tether_lwm2m_text_encode(const tether_lwm2m_value *v, uint8_t *out, size_t c
 int tether_lwm2m_opaque_decode(const uint8_t *buf, size_t len, int type, tether_lwm2m_value *out);
 
 /* Decode a single value in content format fmt (TETHER_FMT_TEXT or
- * TETHER_FMT_OPAQUE); TLV and JSON carry several values and have their own
- * APIs. Returns what the format's decoder returns, or TETHER_ERR_UNSUPPORTED
+ * TETHER_FMT_OPAQUE); the other formats carry records (tether/lwm2m_fmt.h
+ * decodes every format, these two included). Returns what the format's decoder returns, or TETHER_ERR_UNSUPPORTED
  * for any other fmt (the spec answers 4.15). */
 int tether_lwm2m_single_decode(uint32_t fmt, const uint8_t *buf, size_t len, int type,
                                tether_lwm2m_value *out);
