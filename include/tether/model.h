@@ -197,6 +197,83 @@ const char *tether_model_errmsg(const tether_model_registry *reg);
  * a resource's ops. Static storage. */
 const char *tether_model_ops_name(int ops);
 
+/* --- typed decoding -------------------------------------------------------
+ *
+ * A payload decoded with the models becomes records, one per resource value
+ * (a single resource) or resource instance value (a multiple resource):
+ *
+ *   path    /obj/inst/res, or /obj/inst/res/rinst for a resource instance
+ *   value   typed by the resource's definition; STRING and OPAQUE values
+ *           are views into the payload (kept: valid while it is)
+ *   obj     the object's definition, NULL when the registry has none
+ *   res     the resource's definition, NULL when the object has no such
+ *           resource
+ *   err     0 when value has the model's type; otherwise value is the raw
+ *           bytes (OPAQUE, or STRING for text/plain when they are UTF-8) and
+ *           err says why: TETHER_ERR_NOT_FOUND (no definition: object or
+ *           resource unknown), TETHER_ERR_MALFORMED (the bytes do not fit
+ *           the type: an Integer of 3 bytes, a Boolean of 2),
+ *           TETHER_ERR_UNSUPPORTED (the type cannot travel in that format,
+ *           or the resource is an Executable that has no value).
+ *
+ * A Corelnk resource decodes as a STRING. Decoding never stops at a value
+ * that does not fit its type: one odd resource must not hide a whole read. */
+
+typedef struct tether_model_record {
+    tether_lwm2m_path path;
+    tether_lwm2m_value value;
+    const tether_model_object *obj;
+    const tether_model_resource *res;
+    int err;
+} tether_model_record;
+
+/* Called once per record, in payload order. rec: borrowed for the call (its
+ * value views stay valid with the payload). Return 0 to go on; anything
+ * else stops the decoding and is returned by the decode call. */
+typedef int (*tether_model_record_fn)(void *user, const tether_model_record *rec);
+
+/* Decode an OMA-TLV payload (content format 11542 or 1542) that answers a
+ * request on path req (a Read, or the body of a Write or a Notify).
+ *   req /o      object instances (00) holding resources; resources at the
+ *               top level are taken as instance 0 (single-instance objects
+ *               answered that way by some clients)
+ *   req /o/i    resources and multiple resources, or one object instance
+ *               wrapper whose id is i
+ *   req /o/i/r  the resource r (single or multiple), or r's instances bare
+ *   req /o/i/r/ri  the resource instance ri (or a resource r holding it)
+ * reg: borrowed; may be NULL (every value then decodes as OPAQUE).
+ * req: borrowed. buf: kept by the records' views; len bytes.
+ * The whole payload is validated before the first callback: either fn sees
+ * every record, or none and the call fails.
+ * Returns 0, TETHER_ERR_INVAL (req not a valid path below the root),
+ * TETHER_ERR_MALFORMED (bad TLV, or an entry that does not belong under req:
+ * another instance or resource id, a nesting the request level does not
+ * allow), or fn's nonzero return. */
+int tether_model_decode_tlv(const tether_model_registry *reg, const tether_lwm2m_path *req,
+                            const uint8_t *buf, size_t len, tether_model_record_fn fn,
+                            void *user);
+
+/* Decode a text/plain payload (content format 0): one value of the
+ * resource (or resource instance) at path, with the model's type.
+ * Unknown resources, and values that are not valid text for their type,
+ * come out as a STRING when the bytes are UTF-8, else as OPAQUE (err says
+ * why, as above).
+ * out: out, untouched on error. path: borrowed. buf: kept by out's view.
+ * Returns 0 or TETHER_ERR_INVAL (path is not a resource or resource
+ * instance path). */
+int tether_model_decode_text(const tether_model_registry *reg, const tether_lwm2m_path *path,
+                             const uint8_t *buf, size_t len, tether_model_record *out);
+
+/* Dispatch on the content format: TLV (11542, 1542), text/plain (0) and
+ * opaque (42: one OPAQUE record for path; err 0 when the model says Opaque,
+ * TETHER_ERR_NOT_FOUND when it knows no such resource,
+ * TETHER_ERR_UNSUPPORTED otherwise) go to fn; any other format is
+ * TETHER_ERR_UNSUPPORTED. Text and opaque need a resource or
+ * resource instance path (TETHER_ERR_INVAL). Returns as the decoders do. */
+int tether_model_decode(const tether_model_registry *reg, uint32_t fmt,
+                        const tether_lwm2m_path *path, const uint8_t *buf, size_t len,
+                        tether_model_record_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

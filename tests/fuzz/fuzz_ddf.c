@@ -2,7 +2,7 @@
 /* Fuzz the OMA DDF loader: any bytes either load or fail with a sentence,
  * never crash; a failed load leaves the registry exactly as it was, and a
  * successful one leaves only well-formed definitions that can be found by
- * id. */
+ * id and decode a TLV payload (the input itself) without harm. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +15,13 @@ static void check(int cond)
 {
     if (!cond)
         __builtin_trap();
+}
+
+static int count_record(void *user, const tether_model_record *rec)
+{
+    check(rec->path.len >= 3);
+    (*(size_t *)user)++;
+    return 0;
 }
 
 static int check_object(void *user, const tether_model_object *o)
@@ -39,7 +46,7 @@ static int check_object(void *user, const tether_model_object *o)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tether_model_registry *reg;
-    size_t before;
+    size_t before, records = 0;
     int rc;
 
     if (tether_model_registry_new(&reg, NULL, NULL) != 0)
@@ -55,6 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(tether_model_count(reg) >= before);
     }
     check(tether_model_foreach(reg, check_object, reg) == 0);
+    for (size_t i = 0; i < tether_model_count(reg); i++) {
+        tether_lwm2m_path p = tether_lwm2m_path_make(1, tether_model_at(reg, i)->id, 0, 0, 0);
+        (void)tether_model_decode_tlv(reg, &p, data, size, count_record, &records);
+    }
     tether_model_registry_free(reg);
     return 0;
 }

@@ -2,7 +2,9 @@
 /* Object models on the server: the built-in core objects 0-7 (the Server
  * Object /1 against REQUIREMENTS.md's table), OMA DDF loading from
  * tests/server/models/ and from strings (every malformation with its exact
- * sentence, and a failed load leaving the registry as it was). */
+ * sentence, and a failed load leaving the registry as it was), and typed
+ * decoding of TLV and text/plain with the models, on the LwM2M 1.0 §6.4.3
+ * example payloads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "server_fixture.h" /* fx_alloc, the counting allocator */
+#include "tether/lwm2m_tlv.h"
 #include "tether/model.h"
 
 /* --- helpers -------------------------------------------------------------- */
@@ -599,6 +602,425 @@ static void test_model_allocator_hook_sees_everything(void **state)
     assert_int_equal(mem.live, 0);
 }
 
+/* --- typed TLV decoding ------------------------------------------------------ */
+
+static tether_lwm2m_path P(int len, int o, int i, int r, int ri)
+{
+    return tether_lwm2m_path_make((uint8_t)len, (uint16_t)o, (uint16_t)i, (uint16_t)r,
+                                  (uint16_t)ri);
+}
+
+#define MAX_RECS 64
+
+typedef struct recs {
+    tether_model_record r[MAX_RECS];
+    size_t n;
+    size_t stop_after; /* 0: never stop */
+} recs;
+
+static int collect(void *user, const tether_model_record *rec)
+{
+    recs *c = user;
+    assert_true(c->n < MAX_RECS);
+    c->r[c->n++] = *rec;
+    if (c->stop_after != 0 && c->n == c->stop_after)
+        return TETHER_ERR_CALLBACK;
+    return 0;
+}
+
+/* The record with path p, or fail. */
+static const tether_model_record *rec_at(const recs *c, tether_lwm2m_path p)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (tether_lwm2m_path_equal(&c->r[i].path, &p))
+            return &c->r[i];
+    fail_msg("no record for the path");
+    return NULL;
+}
+
+static void assert_str_value(const tether_model_record *r, const char *s)
+{
+    assert_int_equal(r->err, 0);
+    assert_int_equal(r->value.type, TETHER_LWM2M_STRING);
+    assert_int_equal(r->value.bytes.len, strlen(s));
+    assert_memory_equal(r->value.bytes.ptr, s, strlen(s));
+}
+
+static void assert_int_value(const tether_model_record *r, int type, int64_t v)
+{
+    assert_int_equal(r->err, 0);
+    assert_int_equal(r->value.type, type);
+    assert_true(r->value.i == v);
+}
+
+
+/* LwM2M 1.0 §6.4.3.1: Read /3/0 (as in tests/lwm2m/test_tlv.c). */
+static const uint8_t device_0[] = {
+    0xC8, 0x00, 0x14, 'O', 'p', 'e', 'n', ' ', 'M', 'o', 'b', 'i', 'l', 'e', ' ', 'A', 'l', 'l',
+    'i', 'a', 'n', 'c', 'e',
+    0xC8, 0x01, 0x16, 'L', 'i', 'g', 'h', 't', 'w', 'e', 'i', 'g', 'h', 't', ' ', 'M', '2', 'M',
+    ' ', 'C', 'l', 'i', 'e', 'n', 't',
+    0xC8, 0x02, 0x09, '3', '4', '5', '0', '0', '0', '1', '2', '3',
+    0xC3, 0x03, '1', '.', '0',
+    0x86, 0x06, 0x41, 0x00, 0x01, 0x41, 0x01, 0x05,
+    0x88, 0x07, 0x08, 0x42, 0x00, 0x0E, 0xD8, 0x42, 0x01, 0x13, 0x88,
+    0x87, 0x08, 0x41, 0x00, 0x7D, 0x42, 0x01, 0x03, 0x84,
+    0xC1, 0x09, 0x64,
+    0xC1, 0x0A, 0x0F,
+    0x83, 0x0B, 0x41, 0x00, 0x00,
+    0xC4, 0x0D, 0x51, 0x82, 0x42, 0x8F,
+    0xC6, 0x0E, '+', '0', '2', ':', '0', '0',
+    0xC1, 0x10, 'U',
+};
+
+/* §6.4.3.2: Read /1, one instance (length 0x0F, see test_tlv.c). */
+static const uint8_t server_one[] = {
+    0x08, 0x00, 0x0F,
+    0xC1, 0x00, 0x01,
+    0xC4, 0x01, 0x00, 0x01, 0x51, 0x80,
+    0xC1, 0x06, 0x01,
+    0xC1, 0x07, 'U',
+};
+
+static void check_device_records(const recs *c)
+{
+    assert_int_equal(c->n, 16);
+    assert_str_value(rec_at(c, P(3, 3, 0, 0, 0)), "Open Mobile Alliance");
+    assert_str_value(rec_at(c, P(3, 3, 0, 1, 0)), "Lightweight M2M Client");
+    assert_str_value(rec_at(c, P(3, 3, 0, 2, 0)), "345000123");
+    assert_str_value(rec_at(c, P(3, 3, 0, 3, 0)), "1.0");
+    assert_int_value(rec_at(c, P(4, 3, 0, 6, 0)), TETHER_LWM2M_INTEGER, 1);
+    assert_int_value(rec_at(c, P(4, 3, 0, 6, 1)), TETHER_LWM2M_INTEGER, 5);
+    assert_int_value(rec_at(c, P(4, 3, 0, 7, 0)), TETHER_LWM2M_INTEGER, 3800);
+    assert_int_value(rec_at(c, P(4, 3, 0, 7, 1)), TETHER_LWM2M_INTEGER, 5000);
+    assert_int_value(rec_at(c, P(4, 3, 0, 8, 0)), TETHER_LWM2M_INTEGER, 125);
+    assert_int_value(rec_at(c, P(4, 3, 0, 8, 1)), TETHER_LWM2M_INTEGER, 900);
+    assert_int_value(rec_at(c, P(3, 3, 0, 9, 0)), TETHER_LWM2M_INTEGER, 100);
+    assert_int_value(rec_at(c, P(3, 3, 0, 10, 0)), TETHER_LWM2M_INTEGER, 15);
+    assert_int_value(rec_at(c, P(4, 3, 0, 11, 0)), TETHER_LWM2M_INTEGER, 0);
+    assert_int_value(rec_at(c, P(3, 3, 0, 13, 0)), TETHER_LWM2M_TIME, 1367491215);
+    assert_str_value(rec_at(c, P(3, 3, 0, 14, 0)), "+02:00");
+    assert_str_value(rec_at(c, P(3, 3, 0, 16, 0)), "U");
+    /* Records carry their definitions. */
+    assert_string_equal(rec_at(c, P(3, 3, 0, 13, 0))->res->name, "Current Time");
+    assert_string_equal(rec_at(c, P(3, 3, 0, 13, 0))->obj->name, "Device");
+}
+
+static void test_model_decode_tlv_device_instance(void **state)
+{
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(2, 3, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, device_0, sizeof(device_0), collect, &c),
+                     0);
+    check_device_records(&c);
+    /* Payload order. */
+    assert_true(tether_lwm2m_path_equal(&c.r[0].path, &(tether_lwm2m_path){{3, 0, 0, 0}, 3}));
+    assert_true(tether_lwm2m_path_equal(&c.r[15].path, &(tether_lwm2m_path){{3, 0, 16, 0}, 3}));
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_tlv_device_object(void **state)
+{
+    /* §6.4.3.2: the same wrapped in object instance 0, as Read /3 gets it. */
+    uint8_t buf[3 + sizeof(device_0)] = {0x08, 0x00, 0x79};
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(1, 3, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    assert_int_equal(sizeof(device_0), 0x79);
+    memcpy(buf + 3, device_0, sizeof(device_0));
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, buf, sizeof(buf), collect, &c), 0);
+    check_device_records(&c);
+    /* And with /3/0 too: the wrapper's id matches the request. */
+    req = P(2, 3, 0, 0, 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, buf, sizeof(buf), collect, &c), 0);
+    check_device_records(&c);
+    /* A single-instance object answered without the wrapper: instance 0. */
+    req = P(1, 3, 0, 0, 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, device_0, sizeof(device_0), collect, &c),
+                     0);
+    check_device_records(&c);
+    tether_model_registry_free(reg);
+}
+
+static void test_R4_model_decode_tlv_server_object(void **state)
+{
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(1, 1, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(
+        tether_model_decode_tlv(reg, &req, server_one, sizeof(server_one), collect, &c), 0);
+    assert_int_equal(c.n, 4);
+    assert_int_value(rec_at(&c, P(3, 1, 0, 0, 0)), TETHER_LWM2M_INTEGER, 1);
+    assert_int_value(rec_at(&c, P(3, 1, 0, 1, 0)), TETHER_LWM2M_INTEGER, 86400); /* Lifetime */
+    assert_int_equal(rec_at(&c, P(3, 1, 0, 6, 0))->value.type, TETHER_LWM2M_BOOLEAN);
+    assert_int_equal(rec_at(&c, P(3, 1, 0, 6, 0))->value.b, 1);
+    assert_str_value(rec_at(&c, P(3, 1, 0, 7, 0)), "U");
+    /* Read /1/0/1 alone: the Lifetime (R10). */
+    static const uint8_t lt[] = {0xC4, 0x01, 0x00, 0x00, 0x0E, 0x10};
+    req = P(3, 1, 0, 1, 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, lt, sizeof(lt), collect, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_value(&c.r[0], TETHER_LWM2M_INTEGER, 3600);
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_tlv_unknown_is_opaque(void **state)
+{
+    /* /3303/0: Sensor Value 21.5 as binary64, Sensor Units "Cel", and a
+     * resource 9999 no definition has. */
+    static const uint8_t temp[] = {
+        0xE8, 0x16, 0x44, 0x08, 0x40, 0x35, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0xE8, 0x16, 0x45, 0x03, 'C', 'e', 'l',
+        0xE8, 0x27, 0x0F, 0x02, 0xAB, 0xCD,
+    };
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(2, 3303, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, temp, sizeof(temp), collect, &c), 0);
+    assert_int_equal(c.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_null(c.r[i].obj);
+        assert_null(c.r[i].res);
+        assert_int_equal(c.r[i].err, TETHER_ERR_NOT_FOUND);
+        assert_int_equal(c.r[i].value.type, TETHER_LWM2M_OPAQUE);
+    }
+    assert_int_equal(c.r[0].value.bytes.len, 8);
+    assert_ptr_equal(c.r[0].value.bytes.ptr, temp + 4);
+    /* With no registry at all: the same. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(NULL, &req, temp, sizeof(temp), collect, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.r[1].value.type, TETHER_LWM2M_OPAQUE);
+    /* Once 3303 is known: typed, but 9999 stays opaque with its object. */
+    assert_int_equal(tether_model_load_dir(reg, models_dir("good"), NULL), 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, temp, sizeof(temp), collect, &c), 0);
+    assert_int_equal(c.r[0].err, 0);
+    assert_int_equal(c.r[0].value.type, TETHER_LWM2M_FLOAT);
+    assert_true(c.r[0].value.f == 21.5);
+    assert_str_value(&c.r[1], "Cel");
+    assert_non_null(c.r[2].obj);
+    assert_null(c.r[2].res);
+    assert_int_equal(c.r[2].err, TETHER_ERR_NOT_FOUND);
+    assert_int_equal(c.r[2].value.type, TETHER_LWM2M_OPAQUE);
+    assert_int_equal(c.r[2].value.bytes.len, 2);
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_tlv_value_not_fitting_type(void **state)
+{
+    /* /1/0: SSID in 3 bytes, Notification Storing = 2, Disable (an
+     * Executable) with a value: each comes out opaque with a reason, and
+     * the Lifetime after them still decodes. */
+    static const uint8_t odd[] = {
+        0xC3, 0x00, 0x00, 0x00, 0x01,
+        0xC1, 0x06, 0x02,
+        0xC1, 0x04, 0x01,
+        0xC2, 0x01, 0x0E, 0x10,
+    };
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(2, 1, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, odd, sizeof(odd), collect, &c), 0);
+    assert_int_equal(c.n, 4);
+    assert_int_equal(c.r[0].err, TETHER_ERR_MALFORMED);
+    assert_int_equal(c.r[0].value.type, TETHER_LWM2M_OPAQUE);
+    assert_int_equal(c.r[0].value.bytes.len, 3);
+    assert_non_null(c.r[0].res);
+    assert_int_equal(c.r[1].err, TETHER_ERR_MALFORMED);
+    assert_int_equal(c.r[2].err, TETHER_ERR_UNSUPPORTED);
+    assert_int_value(&c.r[3], TETHER_LWM2M_INTEGER, 3600);
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_tlv_checks_request_path(void **state)
+{
+    static const uint8_t inst1[] = {0x08, 0x01, 0x03, 0xC1, 0x00, 0x01};
+    static const uint8_t res2[] = {0xC1, 0x02, 0x05};
+    static const uint8_t rinst[] = {0x41, 0x00, 0x05};
+    static const uint8_t multi6[] = {0x86, 0x06, 0x41, 0x00, 0x01, 0x41, 0x01, 0x05};
+    static const uint8_t bad[] = {0xC8, 0x00, 0x14, 'O'};
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req;
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    req = P(2, 3, 0, 0, 0); /* instance 1 answering /3/0 */
+    assert_int_equal(tether_model_decode_tlv(reg, &req, inst1, sizeof(inst1), collect, &c),
+                     TETHER_ERR_MALFORMED);
+    req = P(3, 3, 0, 1, 0); /* resource 2 answering /3/0/1 */
+    assert_int_equal(tether_model_decode_tlv(reg, &req, res2, sizeof(res2), collect, &c),
+                     TETHER_ERR_MALFORMED);
+    req = P(2, 3, 0, 0, 0); /* a bare resource instance answering /3/0 */
+    assert_int_equal(tether_model_decode_tlv(reg, &req, rinst, sizeof(rinst), collect, &c),
+                     TETHER_ERR_MALFORMED);
+    req = P(3, 3, 0, 6, 0); /* bad TLV */
+    assert_int_equal(tether_model_decode_tlv(reg, &req, bad, sizeof(bad), collect, &c),
+                     TETHER_ERR_MALFORMED);
+    req = P(4, 3, 0, 6, 1); /* /3/0/6/1 answered with instances 0 and 1 */
+    assert_int_equal(tether_model_decode_tlv(reg, &req, multi6, sizeof(multi6), collect, &c),
+                     TETHER_ERR_MALFORMED);
+    assert_int_equal(c.n, 0); /* no record from any failed call */
+    req = P(0, 0, 0, 0, 0);
+    assert_int_equal(tether_model_decode_tlv(reg, &req, res2, sizeof(res2), collect, &c),
+                     TETHER_ERR_INVAL);
+
+    /* What does fit: /3/0/6 as a multiple resource or as bare instances,
+     * /3/0/6/0 as the instance itself. */
+    req = P(3, 3, 0, 6, 0);
+    assert_int_equal(tether_model_decode_tlv(reg, &req, multi6, sizeof(multi6), collect, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_value(rec_at(&c, P(4, 3, 0, 6, 1)), TETHER_LWM2M_INTEGER, 5);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, rinst, sizeof(rinst), collect, &c), 0);
+    assert_int_value(rec_at(&c, P(4, 3, 0, 6, 0)), TETHER_LWM2M_INTEGER, 5);
+    memset(&c, 0, sizeof(c));
+    req = P(4, 3, 0, 6, 0);
+    assert_int_equal(tether_model_decode_tlv(reg, &req, rinst, sizeof(rinst), collect, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_true(tether_lwm2m_path_equal(&c.r[0].path, &req));
+    /* An empty payload has no records. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode_tlv(reg, &req, NULL, 0, collect, &c), 0);
+    assert_int_equal(c.n, 0);
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_tlv_callback_stops(void **state)
+{
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path req = P(2, 3, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.stop_after = 5;
+    assert_int_equal(tether_model_decode_tlv(reg, &req, device_0, sizeof(device_0), collect, &c),
+                     TETHER_ERR_CALLBACK);
+    assert_int_equal(c.n, 5);
+    tether_model_registry_free(reg);
+}
+
+/* --- text/plain and the dispatcher ------------------------------------------ */
+
+static void decode_text(tether_model_registry *reg, tether_lwm2m_path p, const char *s,
+                        tether_model_record *out)
+{
+    assert_int_equal(
+        tether_model_decode_text(reg, &p, (const uint8_t *)s, strlen(s), out), 0);
+}
+
+static void test_model_decode_text_typed(void **state)
+{
+    tether_model_registry *reg = new_reg();
+    tether_model_record r;
+    tether_lwm2m_path p;
+
+    (void)state;
+    decode_text(reg, P(3, 1, 0, 1, 0), "86400", &r);
+    assert_int_value(&r, TETHER_LWM2M_INTEGER, 86400);
+    assert_string_equal(r.res->name, "Lifetime");
+    decode_text(reg, P(3, 1, 0, 6, 0), "0", &r);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.value.type, TETHER_LWM2M_BOOLEAN);
+    assert_int_equal(r.value.b, 0);
+    decode_text(reg, P(3, 3, 0, 13, 0), "1367491215", &r);
+    assert_int_value(&r, TETHER_LWM2M_TIME, 1367491215);
+    decode_text(reg, P(4, 3, 0, 7, 1), "5000", &r);
+    assert_int_value(&r, TETHER_LWM2M_INTEGER, 5000);
+    decode_text(reg, P(3, 6, 0, 0, 0), "-43.5723", &r);
+    assert_int_equal(r.value.type, TETHER_LWM2M_FLOAT);
+    assert_true(r.value.f == -43.5723);
+    decode_text(reg, P(3, 1, 0, 7, 0), "UQ", &r);
+    assert_str_value(&r, "UQ");
+
+    /* Not an integer: the text as a string, and why. */
+    decode_text(reg, P(3, 1, 0, 1, 0), "soon", &r);
+    assert_int_equal(r.err, TETHER_ERR_MALFORMED);
+    assert_int_equal(r.value.type, TETHER_LWM2M_STRING);
+    /* Unknown resource: a string when UTF-8, else opaque. */
+    decode_text(reg, P(3, 9999, 0, 0, 0), "hi", &r);
+    assert_int_equal(r.err, TETHER_ERR_NOT_FOUND);
+    assert_int_equal(r.value.type, TETHER_LWM2M_STRING);
+    assert_null(r.obj);
+    decode_text(reg, P(3, 9999, 0, 0, 0), "\xff\xfe", &r);
+    assert_int_equal(r.value.type, TETHER_LWM2M_OPAQUE);
+    /* An Executable has no value; an Opaque has no text form in 1.0. */
+    decode_text(reg, P(3, 1, 0, 8, 0), "x", &r);
+    assert_int_equal(r.err, TETHER_ERR_UNSUPPORTED);
+    decode_text(reg, P(3, 5, 0, 0, 0), "x", &r);
+    assert_int_equal(r.err, TETHER_ERR_UNSUPPORTED);
+    /* Corelnk is text. */
+    assert_int_equal(tether_model_add(reg, &own_obj), 0);
+    decode_text(reg, P(3, 32770, 0, 0, 0), "</3/0>", &r);
+    assert_str_value(&r, "</3/0>");
+    decode_text(reg, P(3, 32770, 0, 1, 0), "18446744073709551615", &r);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.value.type, TETHER_LWM2M_UNSIGNED);
+    assert_true(r.value.u == UINT64_MAX);
+
+    /* Only a resource or a resource instance has one text value. */
+    memset(&r, 0x5A, sizeof(r));
+    p = P(2, 1, 0, 0, 0);
+    assert_int_equal(tether_model_decode_text(reg, &p, (const uint8_t *)"1", 1, &r),
+                     TETHER_ERR_INVAL);
+    assert_int_equal(r.err, 0x5A5A5A5A); /* untouched */
+    tether_model_registry_free(reg);
+}
+
+static void test_model_decode_dispatch(void **state)
+{
+    static const uint8_t pkg[] = {0xDE, 0xAD};
+    tether_model_registry *reg = new_reg();
+    tether_lwm2m_path p = P(3, 5, 0, 0, 0);
+    recs c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_OPAQUE, &p, pkg, 2, collect, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.r[0].err, 0);
+    assert_int_equal(c.r[0].value.type, TETHER_LWM2M_OPAQUE);
+    p = P(3, 1, 0, 1, 0);
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_OPAQUE, &p, pkg, 2, collect, &c), 0);
+    assert_int_equal(c.r[1].err, TETHER_ERR_UNSUPPORTED);
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_TEXT, &p, (const uint8_t *)"60", 2,
+                                         collect, &c),
+                     0);
+    assert_int_value(&c.r[2], TETHER_LWM2M_INTEGER, 60);
+    p = P(2, 3, 0, 0, 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_TLV_LEGACY, &p, device_0,
+                                         sizeof(device_0), collect, &c),
+                     0);
+    check_device_records(&c);
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_SENML_JSON, &p, pkg, 2, collect, &c),
+                     TETHER_ERR_UNSUPPORTED);
+    assert_int_equal(tether_model_decode(reg, TETHER_FMT_OPAQUE, &p, pkg, 2, collect, &c),
+                     TETHER_ERR_INVAL);
+    tether_model_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +1036,15 @@ int main(void)
         cmocka_unit_test(test_model_load_atomic_across_objects),
         cmocka_unit_test(test_model_load_dir_errors),
         cmocka_unit_test(test_model_allocator_hook_sees_everything),
+        cmocka_unit_test(test_model_decode_tlv_device_instance),
+        cmocka_unit_test(test_model_decode_tlv_device_object),
+        cmocka_unit_test(test_R4_model_decode_tlv_server_object),
+        cmocka_unit_test(test_model_decode_tlv_unknown_is_opaque),
+        cmocka_unit_test(test_model_decode_tlv_value_not_fitting_type),
+        cmocka_unit_test(test_model_decode_tlv_checks_request_path),
+        cmocka_unit_test(test_model_decode_tlv_callback_stops),
+        cmocka_unit_test(test_model_decode_text_typed),
+        cmocka_unit_test(test_model_decode_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
