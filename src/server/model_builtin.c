@@ -16,6 +16,8 @@
  * --models brings them.
  *
  * Static const data: nothing here is allocated or changed at run time. */
+#include "tether/model.h"
+
 #include <stddef.h>
 
 #include "server/model_internal.h"
