@@ -12,6 +12,7 @@ pkgs=(
   libcoap3-bin                       # independent CoAP peer (coap-client-notls, coap-server-notls)
   python3                            # integration test scripts (stdlib only)
   gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build
+  qemu-user                          # runs the ARM footprint probe (scripts/footprint.sh)
 )
 
 missing=()
