@@ -197,14 +197,15 @@ const char *tether_lwm2m_type_name(int type);
  *                                  zero trailing bits), as LwM2M JSON "sv"
  *                                  carries opaque data; decoded into scratch
  * Everything else (BOOLEAN from anything but BOOLEAN, a NONE input, a
- * STRING for a number...) is a mismatch.
+ * STRING for a number...) is a mismatch. For a CORELNK resource ask for
+ * STRING: the codecs carry Corelnk as text.
  * in, out: borrowed; out may be in; untouched on error. scratch: cap bytes,
  * only used for base64; the result's view points into it (kept). scratch
  * may be the input's own bytes (decoding works in place) but must not
  * overlap them otherwise.
  * Returns 0, TETHER_ERR_MALFORMED (mismatch, out of range, bad base64: the
  * spec answers 4.00), TETHER_ERR_NOSPACE (scratch too small) or
- * TETHER_ERR_INVAL (type is NONE or unknown). */
+ * TETHER_ERR_INVAL (type is NONE, CORELNK or unknown). */
 int tether_lwm2m_value_convert(const tether_lwm2m_value *in, int type, uint8_t *scratch,
                                size_t cap, tether_lwm2m_value *out);
 

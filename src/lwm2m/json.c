@@ -294,6 +294,7 @@ static int put_value(tether_json_out *o, const tether_lwm2m_value *v)
         tether_json_put_objlnk(o, v->lnk);
         return 0;
     case TETHER_LWM2M_NONE:
+    case TETHER_LWM2M_CORELNK: /* carried as a STRING: see tether/lwm2m.h */
     default:
         return TETHER_ERR_INVAL;
     }
@@ -323,6 +324,7 @@ static int value_ok(const tether_lwm2m_value *v, const double *t)
     case TETHER_LWM2M_OBJLNK:
         return 0;
     case TETHER_LWM2M_NONE:
+    case TETHER_LWM2M_CORELNK: /* carried as a STRING: see tether/lwm2m.h */
     default:
         return TETHER_ERR_INVAL;
     }

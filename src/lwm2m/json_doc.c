@@ -39,18 +39,6 @@ static const jsmntok_t *tok(const tether_json_doc *d, size_t i)
     return &((const jsmntok_t *)(const void *)d->tok)[i];
 }
 
-static int is_ws(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static size_t skip_ws(const uint8_t *b, size_t len, size_t pos)
-{
-    while (pos < len && is_ws(b[pos]))
-        pos++;
-    return pos;
-}
-
 static int hexval(uint8_t c)
 {
     if (c >= '0' && c <= '9')
@@ -76,6 +64,61 @@ static long hex4(const uint8_t *s, size_t n)
         v = v << 4 | h;
     }
     return v;
+}
+
+/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+ * *integral: no fraction and no exponent. */
+static int check_number(const uint8_t *s, size_t n, int *integral)
+{
+    size_t i = 0, d;
+
+    *integral = 1;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return -1;
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return -1;
+    }
+    if (i < n && s[i] == '.') {
+        *integral = 0;
+        i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0)
+            return -1;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        *integral = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0)
+            return -1;
+    }
+    return i == n ? 0 : -1;
+}
+
+#ifdef TETHER_HAVE_JSMN
+/* The checks below only run on what jsmn made. */
+
+static int is_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t skip_ws(const uint8_t *b, size_t len, size_t pos)
+{
+    while (pos < len && is_ws(b[pos]))
+        pos++;
+    return pos;
 }
 
 /* The inside of a string (between the quotes): escapes, surrogate pairs,
@@ -128,46 +171,6 @@ static int check_string(const uint8_t *s, size_t n)
         }
     }
     return 0;
-}
-
-/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
- * *integral: no fraction and no exponent. */
-static int check_number(const uint8_t *s, size_t n, int *integral)
-{
-    size_t i = 0, d;
-
-    *integral = 1;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return -1;
-    if (s[i] == '0') {
-        i++;
-    } else if (s[i] >= '1' && s[i] <= '9') {
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    } else {
-        return -1;
-    }
-    if (i < n && s[i] == '.') {
-        *integral = 0;
-        i++;
-        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
-            ;
-        if (d == 0)
-            return -1;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        *integral = 0;
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
-            ;
-        if (d == 0)
-            return -1;
-    }
-    return i == n ? 0 : -1;
 }
 
 static int check_primitive(const uint8_t *s, size_t n)
@@ -274,6 +277,8 @@ static int check_doc(const uint8_t *b, size_t len, const jsmntok_t *t, size_t n)
     }
     return pos == len && i == n ? 0 : -1;
 }
+
+#endif /* TETHER_HAVE_JSMN */
 
 int tether_json_parse(tether_json_doc *d, const uint8_t *buf, size_t len,
                       tether_json_token *toks, size_t ntok)

@@ -320,6 +320,8 @@ static int value_ok(const tether_lwm2m_value *v, const double *t)
     case TETHER_LWM2M_UNSIGNED:
     case TETHER_LWM2M_OBJLNK:
         return 1;
+    case TETHER_LWM2M_CORELNK: /* carried as a STRING: see tether/lwm2m.h */
+        return 0;
     }
     return 0;
 }
@@ -388,6 +390,7 @@ int tether_senml_cbor_write(tether_senml_cbor_writer *w, const tether_lwm2m_path
         tether_cbor_put_objlnk(o, v->lnk);
         break;
     case TETHER_LWM2M_NONE:
+    case TETHER_LWM2M_CORELNK: /* refused by value_ok() */
         break;
     }
     if (t != NULL) {
