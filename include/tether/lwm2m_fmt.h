@@ -125,7 +125,9 @@ struct tether_lwm2m_dec {
  * Records must lie under base (TETHER_ERR_MALFORMED otherwise). Single-value
  * formats need base to be a resource or resource instance (else
  * TETHER_ERR_MALFORMED: the payload cannot answer for an object); TLV needs
- * at least an object.
+ * at least an object, and its entries take the ids they lack from base: a
+ * Create on /3 whose TLV has no object instance entry (LwM2M 1.0 §5.4.5
+ * lets the client pick the id) is decoded with base /3/<new id>.
  * Returns 0, or
  *   TETHER_ERR_UNSUPPORTED  ct is not a record format, or not in this
  *                           build: 4.15;
