@@ -113,7 +113,15 @@ int main(int argc, char **argv)
              o.ssid ? "" : ", no --ssid");
     tetherd_notice(msg);
 
-    err = tether_udp_run(g_udp, &server_ops, srv);
+    /* tether_udp_run() unrolled, to write the event lines of each turn
+     * with one write(2) before the loop sleeps again. */
+    tetherd_log_batch(1);
+    err = 0;
+    while (err == 0 && !tether_udp_stopping(g_udp)) {
+        err = tether_udp_run_once(g_udp, &server_ops, srv, -1);
+        tetherd_log_flush();
+    }
+    tetherd_log_batch(0);
     rc = 0;
     if (err != 0) {
         snprintf(msg, sizeof(msg), "loop stopped: %s: %s", tether_err_name(err),

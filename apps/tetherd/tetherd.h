@@ -36,6 +36,15 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o);
 /* The log sink: level threshold and format, set once at start. */
 void tetherd_log_setup(int level, tetherd_log_format fmt);
 
+/* on = 1: from now on, lines collect in a buffer (whole lines only; one
+ * that does not fit flushes it first) until tetherd_log_flush(). on = 0:
+ * flush, then every line is written at once. main.c batches while the loop
+ * runs and flushes after every turn. */
+void tetherd_log_batch(int on);
+
+/* Write the buffered lines to stderr now. */
+void tetherd_log_flush(void);
+
 /* A library or daemon message (tether_log_fn shape; user unused). */
 void tetherd_log(void *user, int level, const char *module, const char *msg);
 
