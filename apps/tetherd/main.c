@@ -14,6 +14,16 @@
 #include "tether/net.h"
 #include "tether/os.h"
 
+/* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
+ * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
+ * it). A registration storm arrives faster than one core answers: each
+ * queued small datagram costs about 1 KiB of buffer accounting, and with
+ * the adapter's 4 MiB default a fill with 16,000 Registers in flight lost
+ * about 2% of them to the kernel (UDP RcvbufErrors) and waited for the
+ * clients' retransmissions. 32 MiB (the kernel doubles it) holds tens of
+ * thousands; it is a limit, not an allocation. */
+#define TETHERD_RCVBUF_BYTES (32u << 20)
+
 static tether_udp *g_udp;
 
 static void on_signal(int sig)
@@ -67,6 +77,7 @@ int main(int argc, char **argv)
     tetherd_log_setup(o.log_level, o.log_format);
 
     tether_udp_config_default(&ucfg);
+    ucfg.rcvbuf_bytes = TETHERD_RCVBUF_BYTES;
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
