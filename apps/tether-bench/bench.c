@@ -421,11 +421,17 @@ static void run_timers(uint64_t now_ms)
     }
 }
 
-static int drain(int max_wait_ms)
+/* Wait up to wait_ns for answers (0: just look), handle them, run the
+ * retransmission timers. epoll_pwait2 takes nanoseconds: the open loop
+ * sleeps until its next send instead of spinning, so the bench leaves the
+ * second core to the server (on a 2-core machine a spinning bench takes a
+ * whole core and the server is what gets preempted). */
+static int drain(uint64_t wait_ns)
 {
     struct epoll_event evs[256];
     uint8_t buf[1500];
-    int n = epoll_wait(ep_fd, evs, 256, max_wait_ms);
+    struct timespec ts = {(time_t)(wait_ns / 1000000000u), (long)(wait_ns % 1000000000u)};
+    int n = epoll_pwait2(ep_fd, evs, 256, &ts, NULL);
 
     for (int i = 0; i < n; i++) {
         dev *d = evs[i].data.ptr;
@@ -440,13 +446,17 @@ static int drain(int max_wait_ms)
     return n;
 }
 
-static int next_wait_ms(void)
+/* Nanoseconds until the next retransmission is due, at most 50 ms. */
+static uint64_t next_wait_ns(void)
 {
     tether_heap_entry *e = tether_heap_top(&timers);
-    uint64_t now = now_ns() / 1000000;
+    uint64_t now = now_ns(), due;
     if (e == NULL)
-        return 50;
-    return e->key <= now ? 0 : (int)(e->key - now > 50 ? 50 : e->key - now);
+        return 50000000u;
+    due = e->key * 1000000u;
+    if (due <= now)
+        return 0;
+    return due - now > 50000000u ? 50000000u : due - now;
 }
 
 static int open_devices(void)
@@ -519,7 +529,7 @@ static int fill(void)
         }
         if (idle && tether_heap_top(&timers) == NULL)
             break;
-        drain(next_wait_ms());
+        drain(next_wait_ns());
     }
     done_regs = st.codes[TETHER_COAP_CREATED];
     double secs = (double)(now_ns() - t0) / 1e9;
@@ -542,7 +552,7 @@ static void register_all(void)
         start(&devs[i], &devs[i].win[0], K_REGISTER);
     while (!stop) {
         uint32_t pending = 0;
-        drain(next_wait_ms());
+        drain(next_wait_ns());
         registered = 0;
         for (uint32_t i = 0; i < opt.clients; i++) {
             registered += devs[i].registered;
@@ -582,7 +592,7 @@ static void run_load(void)
                 while ((r = free_slot(&devs[i])) != NULL)
                     start(&devs[i], r, next_kind(&devs[i]));
             }
-            drain(next_wait_ms());
+            drain(next_wait_ns());
         } else {
             uint64_t now = now_ns();
             while (next_open <= now) {
@@ -595,7 +605,9 @@ static void run_load(void)
                     dropped++;
                 next_open += interval_ns;
             }
-            drain(0);
+            now = now_ns();
+            uint64_t wait = next_open > now ? next_open - now : 0, tw = next_wait_ns();
+            drain(wait < tw ? wait : tw);
         }
     }
     /* Let answers in flight arrive (they still count), up to a second. */
@@ -606,7 +618,7 @@ static void run_load(void)
             busy = devs[i].inflight > 0;
         if (!busy)
             break;
-        drain(10);
+        drain(10000000u);
     }
     double secs = (double)(end - t0) / 1e9;
     double ops_s = (double)st.ops / secs;
