@@ -142,7 +142,7 @@ static void usage(FILE *f)
         "  --quiet               only the RESULT line\n"
         "  -h, --help            this text\n\n"
         "Ends with one line: RESULT key=value ... (ops_per_s, p50_us, p90_us, p99_us,\n"
-        "max_us, timeouts, retransmits, codes).\n",
+        "max_us, timeouts, retransmits, skipped, reads (server reads answered), codes).\n",
         MAX_WINDOW);
 }
 
@@ -660,11 +660,11 @@ static void run_load(void)
     printf("RESULT mode=%s clients=%u window=%u rate=%.0f seconds=%.2f ops=%" PRIu64
            " ops_per_s=%.0f p50_us=%" PRIu64 " p90_us=%" PRIu64 " p99_us=%" PRIu64
            " max_us=%" PRIu64 " timeouts=%" PRIu64 " retransmits=%" PRIu64 " skipped=%" PRIu64
-           " codes=%s\n",
+           " reads=%" PRIu64 " codes=%s\n",
            opt.mode == MODE_UPDATE ? "update" : opt.mode == MODE_REGISTER ? "register" : "churn",
            opt.clients, opt.window, opt.rate, secs, st.ops, ops_s, percentile(0.50),
            percentile(0.90), percentile(0.99), st.max_us, st.timeouts,
-           st.retransmits - base_retx, dropped, codes[0] ? codes : "none");
+           st.retransmits - base_retx, dropped, st.reads_answered, codes[0] ? codes : "none");
 }
 
 static void on_signal(int sig)
