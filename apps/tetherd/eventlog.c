@@ -2,11 +2,14 @@
 /* tetherd's output: every event and every library message is one line on
  * stderr. Lines are written whole, never split across write(2) calls, so
  * lines from one process never interleave. While the loop runs
- * (tetherd_log_batch(1)) complete lines collect in a buffer that main.c
- * writes out once per loop turn with tetherd_log_flush(): a busy server
- * then pays one write(2) per turn instead of one per event (at 50,000
- * Updates a second, the per-line write was a sixth of tetherd's CPU). A
- * line waits at most one turn. Text lines are "TIME LEVEL key=value ..." (values with
+ * (tetherd_log_batch(1)) complete lines collect in a buffer, written out
+ * when 16 KiB have collected or the oldest line is TETHERD_LOG_DELAY_MS
+ * old (main.c calls tetherd_log_tick() after every loop turn and sleeps no
+ * longer than it says). A busy server then pays one write(2) per hundred
+ * or so events instead of one per event (at 50,000 Updates a second the
+ * per-line write was a sixth of tetherd's CPU), and a server answering a
+ * request now and then does not write to its log between two requests.
+ * Text lines are "TIME LEVEL key=value ..." (values with
  * spaces, quotes or '=' are double-quoted with \" and \\ escapes); JSON
  * lines are one object each, with valid UTF-8 guaranteed (bytes of an
  * invalid sequence are escaped as \u00XX). */
@@ -21,15 +24,19 @@
 
 #include "tether/lwm2m.h"
 #include "tether/net.h"
+#include "tether/os.h"
 
 static int g_level = TETHER_LOG_INFO;
 static tetherd_log_format g_fmt = TETHERD_LOG_TEXT;
 
-/* Whole lines waiting for tetherd_log_flush(); used while g_batch is set. */
+/* Whole lines waiting for tetherd_log_flush(); used while g_batch is set.
+ * g_first: when the oldest of them was buffered (monotonic ms). */
 #define OUT_CAP (64 * 1024)
+#define OUT_FLUSH (16 * 1024)
 static char g_out[OUT_CAP];
 static size_t g_out_len;
 static int g_batch;
+static tether_time g_first;
 
 void tetherd_log_setup(int level, tetherd_log_format fmt)
 {
@@ -116,12 +123,25 @@ void tetherd_log_batch(int on)
     g_batch = on;
 }
 
+int tetherd_log_tick(tether_time now)
+{
+    if (g_out_len == 0)
+        return -1;
+    if (g_out_len >= OUT_FLUSH || now >= g_first + TETHERD_LOG_DELAY_MS) {
+        tetherd_log_flush();
+        return -1;
+    }
+    return (int)(g_first + TETHERD_LOG_DELAY_MS - now);
+}
+
 static void line_emit(line *l)
 {
     line_put(l, "\n", 1);
     if (g_batch && g_out_len + l->len > OUT_CAP)
         tetherd_log_flush();
     if (g_batch && l->len <= OUT_CAP) {
+        if (g_out_len == 0)
+            g_first = tether_os_now_ms();
         memcpy(g_out + g_out_len, l->p, l->len);
         g_out_len += l->len;
     } else {

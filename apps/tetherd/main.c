@@ -67,7 +67,7 @@ int main(int argc, char **argv)
     tether_server *srv = NULL;
     struct sigaction sa;
     char msg[256];
-    int rc, err;
+    int rc, err, wait = -1;
 
     rc = tetherd_parse_args(argc, argv, &o);
     if (rc == 1)
@@ -124,13 +124,14 @@ int main(int argc, char **argv)
              o.ssid ? "" : ", no --ssid");
     tetherd_notice(msg);
 
-    /* tether_udp_run() unrolled, to write the event lines of each turn
-     * with one write(2) before the loop sleeps again. */
+    /* tether_udp_run() unrolled, so that the event lines are written in
+     * batches (eventlog.c): the loop sleeps no longer than the oldest
+     * buffered line may wait. */
     tetherd_log_batch(1);
     err = 0;
     while (err == 0 && !tether_udp_stopping(g_udp)) {
-        err = tether_udp_run_once(g_udp, &server_ops, srv, -1);
-        tetherd_log_flush();
+        err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
+        wait = tetherd_log_tick(tether_os_now_ms());
     }
     tetherd_log_batch(0);
     rc = 0;
