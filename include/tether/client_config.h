@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Compile-time sizes of the LwM2M client engine (tether/client.h).
+ *
+ * The client allocates nothing after init: every table and string it keeps
+ * is sized here, once. Each size is an #ifndef default, so a firmware build
+ * overrides it with -D (scripts/footprint.sh does). Defaults are the spec's
+ * maxima where the spec has one, and otherwise a stated, generous choice;
+ * what happens when a value does not fit is written next to each. Per-server
+ * RAM is dominated by TETHER_CLIENT_MAX_LOCATION; engine-wide RAM by the CoAP
+ * exchange layer's memory (its config in tether_client_config.coap). */
+#ifndef TETHER_CLIENT_CONFIG_H
+#define TETHER_CLIENT_CONFIG_H
+
+/* Server accounts: Security (/0) instances, each with at most one Server (/1)
+ * instance and one registration state machine. LwM2M sets no maximum; a
+ * device has a Bootstrap-Server and one or two LwM2M Servers in practice.
+ * tether_client_add_server() fails with TETHER_ERR_NOMEM beyond it. */
+#ifndef TETHER_CLIENT_MAX_SERVERS
+#define TETHER_CLIENT_MAX_SERVERS 4
+#endif
+
+/* Application objects added with tether_client_add_object() (the built-in
+ * /0, /1 and /3 do not count). Beyond it: TETHER_ERR_NOMEM. */
+#ifndef TETHER_CLIENT_MAX_OBJECTS
+#define TETHER_CLIENT_MAX_OBJECTS 8
+#endif
+
+/* Endpoint Client Name, without the NUL. It travels as one Uri-Query option
+ * "ep=NAME", and an option value is at most 255 bytes (RFC 7252 §5.10), so
+ * 255 - strlen("ep=") is the spec's own limit. Longer: TETHER_ERR_INVAL. */
+#ifndef TETHER_CLIENT_MAX_ENDPOINT
+#define TETHER_CLIENT_MAX_ENDPOINT (255 - 3)
+#endif
+
+/* SMS Number (MSISDN): E.164 allows 15 digits, plus a leading '+'. */
+#ifndef TETHER_CLIENT_MAX_SMS
+#define TETHER_CLIENT_MAX_SMS (15 + 1)
+#endif
+
+/* Binding, without the NUL: the longest literal of LwM2M 1.0 §5.3.1.1 is
+ * "UQS". */
+#ifndef TETHER_CLIENT_MAX_BINDING
+#define TETHER_CLIENT_MAX_BINDING (sizeof("UQS") - 1)
+#endif
+
+/* The registration's location (the Location-Path of 2.01 Created), stored as
+ * its segments, each one length byte plus the bytes. The spec sets no limit;
+ * servers answer "rd/" plus a short id (OMA's examples use 4 characters,
+ * Leshan 10, tetherd 16). A longer location fails the Register (logged,
+ * retried with back-off) rather than be cut. */
+#ifndef TETHER_CLIENT_MAX_LOCATION
+#define TETHER_CLIENT_MAX_LOCATION 64
+#endif
+
+/* The alternate root path ("/lwm2m", LwM2M 1.0 §5.3.1, "rt=oma.lwm2m"),
+ * without the NUL. One Uri-Path segment is at most 255 bytes (RFC 7252
+ * §5.10); a root of one short segment is what servers use. */
+#ifndef TETHER_CLIENT_MAX_ALT_PATH
+#define TETHER_CLIENT_MAX_ALT_PATH 16
+#endif
+
+/* The largest body moved block-wise (RFC 7959): a Register or Update whose
+ * object list does not fit one datagram goes out in Block1 blocks, a Read
+ * or Discover answer larger than a datagram in Block2 slices, and a Write
+ * arriving in Block1 blocks is reassembled up to this size (larger: 4.13).
+ * RFC 7959 allows far more; 4096 holds the object list of some 300
+ * instances or a few KB of resource values, which is what a small device
+ * has. It costs twice this much RAM (a scratch body and one reassembly
+ * slot). 0 compiles block-wise transfer out: every message must then fit
+ * one datagram (CoAP max_message). */
+#ifndef TETHER_CLIENT_MAX_BODY
+#define TETHER_CLIENT_MAX_BODY 4096
+#endif
+
+/* Strings of the Device object (/3/0/0..3, 16) are kept by pointer (the
+ * caller's, typically in flash), so they need no size here. */
+
+#endif /* TETHER_CLIENT_CONFIG_H */

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the seed corpus of tests/fuzz/fuzz_client.c (see its header for the
+input format) into tests/fuzz/corpus/client/. Run from the repository root."""
+import os
+import struct
+
+OUT = "tests/fuzz/corpus/client"
+
+
+def opt_bytes(opts, payload=b""):
+    out, last = bytearray(), 0
+    for num, val in opts:
+        d, l = num - last, len(val)
+        assert l < 13
+        if d < 13:
+            out += bytes([(d << 4) | l]) + val
+        else:
+            out += bytes([(13 << 4) | l, d - 13]) + val
+        last = num
+    if payload:
+        out += b"\xff" + payload
+    return bytes(out)
+
+
+def req(code, path, ct=None, payload=b"", accept=None, mid=0x100, block=None):
+    opts = [(11, p.encode()) for p in path.split("/") if p]
+    if ct is not None:
+        opts.append((12, struct.pack(">H", ct).lstrip(b"\0")))
+    if accept is not None:
+        opts.append((17, struct.pack(">H", accept).lstrip(b"\0")))
+    if block is not None:  # (option number 23 or 27, NUM, M, SZX)
+        num, n, m, szx = block
+        opts.append((num, bytes([(n << 4) | (m << 3) | szx])))
+    msg = bytes([0x42, code]) + struct.pack(">H", mid) + b"\xab\xcd" + opt_bytes(opts, payload)
+    return bytes([0x00, len(msg)]) + msg  # datagram from server 0
+
+
+REGISTERED = bytes([0x02, 0x41])            # answer server 0 with 2.01
+seeds = {
+    "read_text": REGISTERED + req(1, "1/0/1"),
+    "read_tlv_object": REGISTERED + req(1, "32769", mid=2) + req(1, "3/0", mid=3),
+    "discover": REGISTERED + req(1, "1", accept=40) + req(1, "32769/0", accept=40, mid=5),
+    "write_lifetime": REGISTERED + req(3, "1/0/1", ct=0, payload=b"60") + bytes([0x02, 0x44]),
+    "write_tlv": REGISTERED + req(2, "32769/0", ct=11542,
+                                  payload=bytes([0xC1, 0, 5, 0xC2, 1, 1, 2, 0x86, 2, 0x41, 0, 1, 0x41, 1, 2])),
+    "create_delete": REGISTERED + req(2, "32769", ct=11542, payload=bytes([0x03, 1, 0xC1, 0, 9]))
+                     + req(4, "32769/1", mid=9),
+    "disable": REGISTERED + req(3, "1/0/5", ct=0, payload=b"3") + req(2, "1/0/4", mid=7)
+               + bytes([0x02, 0x42, 0x03, 0x30]) + req(1, "1/0/1", mid=8) + bytes([0x03, 0x10]),
+    "trigger_and_fail": REGISTERED + req(2, "1/0/8") + bytes([0x02, 0x84, 0x03, 0x40, 0x02, 0x41]),
+    "binding": REGISTERED + req(3, "1/0/7", ct=0, payload=b"UQ") + bytes([0x02, 0x44])
+               + req(3, "1/0/7", ct=0, payload=b"S", mid=11),
+    "security": REGISTERED + req(1, "0/0/0") + req(3, "0/0/0", ct=0, payload=b"x", mid=12),
+    "block1_write": REGISTERED
+                    + req(3, "1/0", ct=11542, payload=bytes([0xC1, 1, 0x78, 0xC1, 2, 5, 0xC1, 3, 0x32,
+                                                             0xC1, 5, 0x3C, 0xC1, 6, 1, 0xC2]),
+                          block=(27, 0, 1, 0))
+                    + req(3, "1/0", ct=11542, payload=bytes([7, ord("U"), ord("Q")]), mid=0x101,
+                          block=(27, 1, 0, 0)),
+    "block2_read": REGISTERED + req(1, "1/0", block=(23, 0, 0, 0))
+                   + req(1, "1/0", block=(23, 1, 0, 0), mid=0x102),
+    "lifetimes": REGISTERED + bytes([0x04, 10, 0x03, 0x20, 0x02, 0x44, 0x05, 0x07, 0x03, 0xFF]),
+}
+os.makedirs(OUT, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
