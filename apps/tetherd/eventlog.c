@@ -325,6 +325,10 @@ static const char *event_name(tether_server_event_type t)
     case TETHER_SERVER_EV_EXPIRED: return "expired";
     case TETHER_SERVER_EV_REPLACED: return "replaced";
     case TETHER_SERVER_EV_LIFETIME: return "lifetime";
+    case TETHER_SERVER_EV_NOTIFICATION: return "notification";
+    case TETHER_SERVER_EV_OBSERVE_END: return "observe_end";
+    case TETHER_SERVER_EV_SLEEPING: return "sleeping";
+    case TETHER_SERVER_EV_AWAKE: return "awake";
     }
     return "?";
 }
@@ -428,6 +432,29 @@ void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev
         field_uint(&l, "lt", tether_server_reg_lifetime(r));
         break;
     }
+    case TETHER_SERVER_EV_NOTIFICATION:
+    case TETHER_SERVER_EV_OBSERVE_END: {
+        char cs[5], path[TETHER_LWM2M_PATH_STR_MAX];
+        if (tether_lwm2m_path_format(&ev->resp->path, path, sizeof(path), NULL) != 0)
+            path[0] = '\0';
+        field_str(&l, "path", path);
+        if (ev->type == TETHER_SERVER_EV_NOTIFICATION) {
+            field_uint(&l, "seq", ev->resp->observe_seq);
+            field_str(&l, "code", tether_coap_code_str(ev->resp->code, cs));
+            field_uint(&l, "bytes", (uint32_t)ev->resp->payload_len);
+        } else {
+            field_str(&l, "status", ev->status == 0 ? "ok" : tether_strerror(ev->status));
+            if (ev->resp->code != 0)
+                field_str(&l, "code", tether_coap_code_str(ev->resp->code, cs));
+            if (ev->resp->reason[0])
+                field_str(&l, "reason", ev->resp->reason);
+        }
+        break;
+    }
+    case TETHER_SERVER_EV_SLEEPING:
+    case TETHER_SERVER_EV_AWAKE:
+        field_uint(&l, "queued", ev->queued);
+        break;
     case TETHER_SERVER_EV_DEREGISTERED:
     case TETHER_SERVER_EV_REPLACED:
         break;
