@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     scfg.max_registrations = o.max_registrations;
     scfg.rand = tether_os_random;
     scfg.log = tetherd_log;
+    scfg.models = models; /* types the values of reads and notifications */
     err = tether_server_new(&srv, &scfg, &cb, NULL);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));

@@ -266,6 +266,24 @@ typedef struct tether_server_request {
     uint32_t timeout_ms;        /* 0: cfg.request_timeout_ms */
 } tether_server_request;
 
+/* One typed value of an answer (Read, a notification), decoded from its
+ * content format with the object models of cfg.models. */
+typedef struct tether_server_value {
+    tether_lwm2m_path path;   /* full: /o/i/r or /o/i/r/ri (or shorter for an
+                                 empty instance or multiple resource: type NONE) */
+    tether_lwm2m_value value; /* STRING and OPAQUE views are borrowed for the call */
+    /* 0: value has the resource's type by its object model. Otherwise the
+     * value is what the format gave (TLV and octet-stream bytes as OPAQUE,
+     * text as STRING, a JSON/SenML/CBOR value with the type it carries) and
+     * err says why it is not typed: TETHER_ERR_NOT_FOUND (no model for the
+     * object or resource, or no cfg.models), TETHER_ERR_MALFORMED (it does
+     * not fit the model's type), TETHER_ERR_UNSUPPORTED (the format cannot
+     * carry that type). */
+    int err;
+    uint8_t has_time;         /* SenML / LwM2M JSON: a time came with it */
+    double time;              /* seconds */
+} tether_server_value;
+
 typedef struct tether_server_response {
     uint8_t code;            /* e.g. TETHER_COAP_CONTENT, TETHER_COAP_NOT_FOUND; 0 when
                                 status is not 0 (no answer) */
@@ -285,6 +303,14 @@ typedef struct tether_server_response {
     const tether_server_link *links; /* Discover answered 2.05 in link-format:
                                 the entries, borrowed for the call; else NULL */
     size_t n_links;
+    /* Read, Observe (and notifications) answered 2.05 in a record format
+     * (text, opaque, TLV, CBOR, SenML JSON/CBOR, LwM2M JSON): the values,
+     * borrowed for the call; values_status 0, or why the payload could not
+     * be decoded (TETHER_ERR_UNSUPPORTED: a format this build cannot read;
+     * TETHER_ERR_MALFORMED). NULL, 0 and 0 for other answers. */
+    const tether_server_value *values;
+    size_t n_values;
+    int values_status;
     uint32_t observe_seq;    /* a notification's Observe value, when has_seq */
     uint8_t has_seq;
     uint8_t final;           /* 1 on the last call for this request (always, but
@@ -338,6 +364,9 @@ typedef struct tether_server_config {
     uint32_t awake_window_ms;     /* queue mode: how long a client listens after its
                                      last message before it counts as sleeping;
                                      93000 (MAX_TRANSMIT_WAIT, LwM2M 1.1 §6.5) */
+    const struct tether_model_registry *models; /* optional, kept: object models
+                                     (tether/model.h) that type the values of
+                                     answers; without them TLV values stay OPAQUE */
     uint16_t queue_max;           /* queue mode: requests held for one sleeping
                                      registration; beyond it a request fails with
                                      TETHER_ERR_BUSY; 16 */
@@ -470,6 +499,20 @@ int tether_server_write_attrs(tether_server *srv, tether_time now, const char *e
 int tether_server_observe(tether_server *srv, tether_time now, const char *ep,
                           const char *path, uint32_t accept, tether_server_response_fn cb,
                           void *arg, tether_server_req_id *id);
+
+/* Write, partial Write or Create (req->op) with typed values: recs (n of
+ * them, borrowed, each at or under req->path) are encoded in req->format
+ * (any record format this build encodes: tether/lwm2m_fmt.h; TLV records
+ * are put in path order, others go as given; has_time is honoured by the
+ * timed formats), then sent as tether_server_submit() would send that
+ * payload (req->payload is ignored). Returns what tether_server_submit()
+ * returns, or TETHER_ERR_UNSUPPORTED (a format we cannot encode) and
+ * TETHER_ERR_INVAL (a record the format refuses; errmsg names it). */
+int tether_server_submit_values(tether_server *srv, tether_time now, const char *ep,
+                                const tether_server_request *req,
+                                const tether_lwm2m_record *recs, size_t n,
+                                tether_server_response_fn cb, void *arg,
+                                tether_server_req_id *id);
 
 typedef enum tether_server_cancel_mode {
     /* Forget the request. An observation's token is forgotten: the client's

@@ -473,6 +473,7 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
     tether_server_req_id rid = req->id;
     tether_server_response resp;
     tether_server_link *links = NULL;
+    void *values = NULL;
     char why[DM_REASON_MAX];
 
     if (was == DS_DONE)
@@ -529,8 +530,14 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
         resp.payload_len = body != NULL ? len : msg->payload_len;
         if (resp.payload_len == 0)
             resp.payload = NULL;
-        if (req->kind == DM_USER || req->kind == DM_OBSERVE)
+        if (req->kind == DM_USER || req->kind == DM_OBSERVE) {
             tether_dm_parse_answer(srv, req, msg, &resp, &links);
+            if ((req->op == TETHER_SERVER_OP_READ || req->op == TETHER_SERVER_OP_OBSERVE) &&
+                resp.code == TETHER_COAP_CONTENT)
+                resp.values_status =
+                    tether_dm_values(srv, &req->path, resp.content_format, resp.payload,
+                                     resp.payload_len, &resp, &values);
+        }
     } else if (status == 0) {
         status = TETHER_ERR_MALFORMED;
         snprintf(why, sizeof(why), "ep=%s: no answer to report", resp.ep);
@@ -573,6 +580,8 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
         break;
     }
     tether_dm_links_free(srv, links);
+    if (values != NULL)
+        tether_server_alloc(srv, values, 0);
     req->sess = NULL;
     (void)tether_dm_put(srv, req);
     tether_dm_sess_release(srv, s);

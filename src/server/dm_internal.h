@@ -223,6 +223,18 @@ void tether_dm_parse_answer(tether_server *srv, const dm_req *req, const tether_
                             tether_server_response *resp, tether_server_link **links);
 void tether_dm_links_free(tether_server *srv, tether_server_link *links);
 
+/* --- dm_values.c ------------------------------------------------------------- */
+
+/* Decode an answer's payload (content format cf, for the request's path)
+ * into resp->values / n_values, typed with cfg.models. *block: what to
+ * free with tether_server_alloc(srv, *block, 0) after the callback (NULL
+ * when nothing was allocated). Returns 0 (also when there is nothing to
+ * decode), TETHER_ERR_UNSUPPORTED, TETHER_ERR_MALFORMED or
+ * TETHER_ERR_NOMEM: resp->values_status. */
+int tether_dm_values(tether_server *srv, const tether_lwm2m_path *path, uint32_t cf,
+                     const uint8_t *payload, size_t len, tether_server_response *resp,
+                     void **block);
+
 /* --- observe.c -------------------------------------------------------------- */
 
 /* The exchange callback of an observation's KEEP exchange. */

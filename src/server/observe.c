@@ -71,6 +71,7 @@ static void deliver(tether_server *srv, tether_time now, dm_req *req, uint8_t co
     struct tether_server_reg *rec = tether_dm_rec(srv, req->sess);
     tether_server_response resp;
     tether_server_event ev;
+    void *values = NULL;
 
     memset(&resp, 0, sizeof(resp));
     resp.code = code;
@@ -86,6 +87,8 @@ static void deliver(tether_server *srv, tether_time now, dm_req *req, uint8_t co
     resp.observe_seq = seq;
     resp.has_seq = 1;
     resp.final = 0;
+    if (code == TETHER_COAP_CONTENT)
+        resp.values_status = tether_dm_values(srv, &req->path, cf, payload, len, &resp, &values);
     srv->stats.notifications++;
     tether_dm_hold(req);
     if (rec != NULL) {
@@ -101,6 +104,8 @@ static void deliver(tether_server *srv, tether_time now, dm_req *req, uint8_t co
         req->cb(req->arg, now, 0, &resp);
         srv->depth--;
     }
+    if (values != NULL)
+        tether_server_alloc(srv, values, 0);
     (void)tether_dm_put(srv, req);
 }
 
