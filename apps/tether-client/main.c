@@ -135,6 +135,21 @@ static void on_event(void *user, tether_time now, const tether_client_event *ev)
         logf_(TETHER_LOG_INFO, "event REBOOT: /3/0/4 executed (a reference device does not "
                                "reboot; ignored)");
         break;
+    case TETHER_CLIENT_EV_OBSERVED:
+        tether_lwm2m_path_format(&ev->path, path, sizeof(path), NULL);
+        logf_(TETHER_LOG_INFO, "event OBSERVED ssid=%u path=%s", ev->ssid, path);
+        break;
+    case TETHER_CLIENT_EV_OBSERVE_CANCELLED:
+        tether_lwm2m_path_format(&ev->path, path, sizeof(path), NULL);
+        logf_(TETHER_LOG_INFO, "event OBSERVE_CANCELLED ssid=%u path=%s: %s", ev->ssid, path,
+              ev->err != 0 ? tether_strerror(ev->err) : "cancelled by the server");
+        break;
+    case TETHER_CLIENT_EV_SLEEPING:
+        logf_(TETHER_LOG_INFO, "event SLEEPING ssid=%u: queue mode, not listening", ev->ssid);
+        break;
+    case TETHER_CLIENT_EV_AWAKE:
+        logf_(TETHER_LOG_INFO, "event AWAKE ssid=%u: queue mode, listening%s", ev->ssid, at);
+        break;
     }
 }
 
