@@ -8,6 +8,7 @@ pkgs=(
   build-essential cmake pkg-config   # the build
   clang libclang-rt-dev              # libFuzzer and sanitizer runtimes
   libcmocka-dev                      # unit tests
+  libexpat1-dev                      # OMA DDF object models (tetherd --models)
   libcoap3-bin                       # independent CoAP peer (coap-client-notls, coap-server-notls)
   python3                            # integration test scripts (stdlib only)
   gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build

@@ -4,13 +4,15 @@
  * loop until SIGINT or SIGTERM, then frees everything and exits 0. The
  * engine is sans-I/O; this file is where time (tether_os_now_ms), randomness
  * (tether_os_random) and sockets come in. Exit codes: 0 after a clean stop,
- * 1 when it cannot start (bind failed ...), 2 for a bad command line. */
+ * 1 when it cannot start (bind failed ...), 2 for a bad command line or a
+ * --models directory that does not load. */
 #include "tetherd.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tether/model.h"
 #include "tether/net.h"
 #include "tether/os.h"
 
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
     tether_server_config scfg;
     tether_server_callbacks cb = {tetherd_on_event};
     tether_server *srv = NULL;
+    tether_model_registry *models = NULL;
     struct sigaction sa;
     char msg[256];
     int rc, err;
@@ -66,10 +69,31 @@ int main(int argc, char **argv)
         return 2;
     tetherd_log_setup(o.log_level, o.log_format);
 
+    /* Object models: the built-in core objects, plus --models. Loaded
+     * before any socket opens, so a bad file costs nothing but exit 2. */
+    err = tether_model_registry_new(&models, NULL, NULL);
+    if (err != 0) {
+        fprintf(stderr, "tetherd: cannot create the object models: %s\n", tether_strerror(err));
+        return 1;
+    }
+    if (o.models != NULL) {
+        size_t n = 0;
+        err = tether_model_load_dir(models, o.models, &n);
+        if (err != 0) {
+            fprintf(stderr, "tetherd: --models: %s\n", tether_model_errmsg(models));
+            tether_model_registry_free(models);
+            return 2;
+        }
+        snprintf(msg, sizeof(msg), "models: %zu object definitions loaded from %s, %zu known",
+                 n, o.models, tether_model_count(models));
+        tetherd_notice(msg);
+    }
+
     tether_udp_config_default(&ucfg);
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
+        tether_model_registry_free(models);
         return 1;
     }
     for (size_t i = 0; i < o.n_coap; i++) {
@@ -78,6 +102,7 @@ int main(int argc, char **argv)
         if (err != 0) {
             fprintf(stderr, "tetherd: --coap %s: %s\n", o.coap[i], tether_udp_errmsg(g_udp));
             tether_udp_free(g_udp);
+            tether_model_registry_free(models);
             return 1;
         }
         snprintf(msg, sizeof(msg), "listening on %s (port %u)", o.coap[i],
@@ -97,6 +122,7 @@ int main(int argc, char **argv)
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));
         tether_udp_free(g_udp);
+        tether_model_registry_free(models);
         return 1;
     }
 
@@ -134,6 +160,7 @@ int main(int argc, char **argv)
     }
     tether_server_free(srv);
     tether_udp_free(g_udp);
+    tether_model_registry_free(models);
     g_udp = NULL;
     return rc;
 }

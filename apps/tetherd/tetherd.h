@@ -27,6 +27,7 @@ typedef struct tetherd_options {
     size_t max_registrations;
     int log_level;                 /* tether_log_level */
     tetherd_log_format log_format;
+    const char *models;            /* --models DIR, borrowed from argv; NULL if none */
 } tetherd_options;
 
 /* Parse argv into *o. Returns 0 to run, 1 when --help was printed (exit

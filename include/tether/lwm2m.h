@@ -118,6 +118,10 @@ typedef enum tether_lwm2m_type {
     TETHER_LWM2M_TIME = 6,     /* seconds since 1970-01-01 UTC, signed */
     TETHER_LWM2M_OBJLNK = 7,   /* object:instance, 65535:65535 is "no link" */
     TETHER_LWM2M_UNSIGNED = 8, /* LwM2M 1.1 Unsigned Integer */
+    TETHER_LWM2M_CORELNK = 9,  /* LwM2M 1.1 Corelnk: a String holding CoRE
+                                  link-format (RFC 6690). Object definitions
+                                  use it; the codecs here do not, and carry
+                                  such a value as a STRING. */
 } tether_lwm2m_type;
 
 /* Alias used by object definitions. */

@@ -100,6 +100,8 @@ const char *tether_lwm2m_type_name(int type)
         return "Objlnk";
     case TETHER_LWM2M_UNSIGNED:
         return "Unsigned Integer";
+    case TETHER_LWM2M_CORELNK:
+        return "Corelnk";
     }
     return "?";
 }

@@ -43,6 +43,7 @@ static void test_value_type_names(void **state)
     (void)state;
     assert_string_equal(tether_lwm2m_type_name(TETHER_LWM2M_INTEGER), "Integer");
     assert_string_equal(tether_lwm2m_type_name(TETHER_LWM2M_OBJLNK), "Objlnk");
+    assert_string_equal(tether_lwm2m_type_name(TETHER_LWM2M_CORELNK), "Corelnk");
     assert_string_equal(tether_lwm2m_type_name(42), "?");
 }
 
