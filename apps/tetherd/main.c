@@ -16,6 +16,16 @@
 #include "tether/net.h"
 #include "tether/os.h"
 
+/* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
+ * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
+ * it). A registration storm arrives faster than one core answers: each
+ * queued small datagram costs about 1 KiB of buffer accounting, and with
+ * the adapter's 4 MiB default a fill with 16,000 Registers in flight lost
+ * about 2% of them to the kernel (UDP RcvbufErrors) and waited for the
+ * clients' retransmissions. 32 MiB (the kernel doubles it) holds tens of
+ * thousands; it is a limit, not an allocation. */
+#define TETHERD_RCVBUF_BYTES (32u << 20)
+
 static tether_udp *g_udp;
 
 static void on_signal(int sig)
@@ -60,7 +70,7 @@ int main(int argc, char **argv)
     tether_model_registry *models = NULL;
     struct sigaction sa;
     char msg[256];
-    int rc, err;
+    int rc, err, wait = -1;
 
     rc = tetherd_parse_args(argc, argv, &o);
     if (rc == 1)
@@ -90,6 +100,7 @@ int main(int argc, char **argv)
     }
 
     tether_udp_config_default(&ucfg);
+    ucfg.rcvbuf_bytes = TETHERD_RCVBUF_BYTES;
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
@@ -139,7 +150,16 @@ int main(int argc, char **argv)
              o.ssid ? "" : ", no --ssid");
     tetherd_notice(msg);
 
-    err = tether_udp_run(g_udp, &server_ops, srv);
+    /* tether_udp_run() unrolled, so that the event lines are written in
+     * batches (eventlog.c): the loop sleeps no longer than the oldest
+     * buffered line may wait. */
+    tetherd_log_batch(1);
+    err = 0;
+    while (err == 0 && !tether_udp_stopping(g_udp)) {
+        err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
+        wait = tetherd_log_tick(tether_os_now_ms());
+    }
+    tetherd_log_batch(0);
     rc = 0;
     if (err != 0) {
         snprintf(msg, sizeof(msg), "loop stopped: %s: %s", tether_err_name(err),

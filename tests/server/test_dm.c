@@ -398,13 +398,13 @@ static void test_server_write_and_execute_on_the_wire(void **state)
     assert_int_equal(x.code, TETHER_COAP_CHANGED);
 }
 
-/* A payload that does not fit one datagram is refused up front; the
- * callback never runs and nothing is sent. */
+/* A payload over max_request_body is refused up front; the callback never
+ * runs and nothing is sent. */
 static void test_server_write_too_large_fails_without_callback(void **state)
 {
     fx *f = *state;
     tether_peer dev = fx_peer(0, 1);
-    static uint8_t big[4096];
+    static uint8_t big[65537];
     resp_log l = {0};
     char id[16];
 
