@@ -37,8 +37,11 @@
 #include "tether_poison.h"
 
 #define REQ_OF(ptr, field) ((dm_req *)(void *)((char *)(ptr) - offsetof(dm_req, field)))
-/* Freed sessions kept for reuse. */
+/* Freed sessions and small requests kept for reuse. */
 #define DM_SPARE_SESSIONS 64
+#define DM_SPARE_REQS 64
+/* Payload room of a request that may be reused (a text lifetime fits). */
+#define DM_SMALL_BODY 32
 
 #define SESS_OF(ptr, field) ((dm_sess *)(void *)((char *)(ptr) - offsetof(dm_sess, field)))
 
@@ -211,13 +214,20 @@ struct tether_server_reg *tether_dm_rec(tether_server *srv, const dm_sess *sess)
 dm_req *tether_dm_req_new(tether_server *srv, uint8_t kind, const void *body, size_t len)
 {
     tether_dm *dm = srv->dm;
+    size_t cap = len < DM_SMALL_BODY ? DM_SMALL_BODY : len;
     dm_req *r;
 
     if (len > SIZE_MAX - sizeof(*r))
         return NULL;
-    r = tether_server_alloc(srv, NULL, sizeof(*r) + len);
-    if (r == NULL)
-        return NULL;
+    if (cap == DM_SMALL_BODY && dm->spare_reqs != NULL) {
+        r = dm->spare_reqs;
+        dm->spare_reqs = r->next;
+        dm->n_spare_reqs--;
+    } else {
+        r = tether_server_alloc(srv, NULL, sizeof(*r) + cap);
+        if (r == NULL)
+            return NULL;
+    }
     memset(r, 0, sizeof(*r));
     r->srv = srv;
     r->kind = kind;
@@ -225,6 +235,7 @@ dm_req *tether_dm_req_new(tether_server *srv, uint8_t kind, const void *body, si
     r->format = TETHER_SERVER_NO_FORMAT;
     r->accept = TETHER_SERVER_NO_FORMAT;
     r->timeout_ms = srv->cfg.request_timeout_ms;
+    r->body_cap = cap;
     r->body_len = len;
     if (len > 0)
         memcpy(r->body, body, len);
@@ -255,6 +266,14 @@ static void req_free(tether_server *srv, dm_req *r)
         dm->all = r->all_next;
     if (r->all_next != NULL)
         r->all_next->all_prev = r->all_prev;
+    /* Small ones are kept for reuse: the R10 read after each Register
+     * without lt then allocates nothing. */
+    if (r->body_cap == DM_SMALL_BODY && dm->n_spare_reqs < DM_SPARE_REQS && !dm->closing) {
+        r->next = dm->spare_reqs;
+        dm->spare_reqs = r;
+        dm->n_spare_reqs++;
+        return;
+    }
     tether_server_alloc(srv, r, 0);
 }
 
@@ -338,6 +357,11 @@ void tether_server_dm_fini(tether_server *srv)
         dm_sess *s = dm->spare;
         dm->spare = s->all_next;
         tether_server_alloc(srv, s, 0);
+    }
+    while (dm->spare_reqs != NULL) {
+        dm_req *r = dm->spare_reqs;
+        dm->spare_reqs = r->next;
+        tether_server_alloc(srv, r, 0);
     }
     if (dm->timeouts.items != NULL)
         tether_server_alloc(srv, dm->timeouts.items, 0);

@@ -100,6 +100,7 @@ typedef struct dm_req {
     tether_block2_rx b2;
     uint8_t *rx;                  /* Block2 buffer, allocated for the transfer */
     size_t rx_cap;
+    size_t body_cap;              /* room behind this struct */
     size_t body_len;              /* the payload, copied behind this struct */
     uint8_t body[];
 } dm_req;
@@ -127,6 +128,8 @@ typedef struct tether_dm {
     dm_sess *all_sess;
     dm_sess *spare;               /* freed sessions kept for reuse (all_next chain) */
     size_t n_spare;
+    dm_req *spare_reqs;           /* freed small requests kept for reuse (next chain) */
+    size_t n_spare_reqs;
     uint64_t next_id;
     /* Queued requests of a registration that a Register of the same
      * endpoint replaced, waiting for the new one (R15, queue mode). */
