@@ -82,14 +82,10 @@ typedef struct dm_req {
     uint8_t state;                /* enum dm_state */
     uint8_t busy;                 /* frames using it across a user callback */
     uint8_t cancelling;           /* we are cancelling its exchange: ignore the callback */
-    uint8_t queued_here;          /* counted in the session's n_queued */
     uint8_t b1_started;
     uint8_t b2_active;            /* reassembling a Block2 answer into rx */
-    uint8_t b2_code;
     uint8_t has_seq;              /* observation: seq/seq_time hold the last delivered */
-    uint8_t pending_has_seq;
     uint8_t token[8];             /* observations: the token of the KEEP exchange */
-    uint16_t sync_iid;
     uint32_t seq;                 /* RFC 7641 §3.4: V1, and T1 below */
     tether_time seq_time;
     uint32_t pending_seq;         /* the notification whose blocks are being fetched */

@@ -7,6 +7,8 @@
  * the same endpoint (R15). Hand-built datagrams on a virtual clock. */
 #include "server/server_fixture.h"
 
+#include "server/dm_internal.h"
+
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(fx));
@@ -104,6 +106,11 @@ static void test_queue_client_sleeps_after_the_awake_window(void **state)
     /* Once: nothing more until it speaks. */
     fx_at(f, t0 + 500000);
     assert_int_equal(fx_count(f, TETHER_SERVER_EV_SLEEPING), 1);
+    /* What queue mode adds to a registration (besides a hash slot and a
+     * heap slot); a request in flight or queued costs one dm_req. */
+    printf("server: queue mode: %zu bytes of session per registration; %zu per request "
+           "(+ payload)\n",
+           sizeof(dm_sess), sizeof(dm_req));
 }
 
 static void test_queue_requests_wait_for_the_next_update(void **state)
