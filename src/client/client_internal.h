@@ -257,8 +257,6 @@ int client_write_object_list(const tether_client *c, struct tether_lwm2m_link_wr
 void client_dm_handle(tether_client *c, client_server *s, tether_time now,
                       const tether_coap_msg *req, tether_coap_incoming *in);
 
-/* The resource definition rid of def, or NULL. */
-const tether_client_res_def *client_res_def(const tether_client_object *def, uint16_t rid);
 #if CLIENT_OBSERVE
 /* The current value of p (resolved now, readable) encoded as fmt into dst.
  * Returns a CoAP code: 0, 4.04 (gone), 4.05, a handler's refusal, 5.00 (a
