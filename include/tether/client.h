@@ -381,24 +381,31 @@ int tether_client_stopped(const tether_client *c);
 /* --- the sans-I/O engine (STYLE rule 9) ------------------------------------ */
 
 /* Feed one received datagram. Datagrams from a peer that is no server's,
- * or from a disabled server (R20), are dropped unread.
+ * from a disabled server (R20), or from a queue-mode server whose awake
+ * window is over, are dropped unread.
  * peer, buf: borrowed. now: never decreasing.
  * Returns 0, or the CoAP layer's error for a datagram that does not parse
  * (dropped). Must not be called from the event callback (TETHER_ERR_REENTRANT). */
 int tether_client_recv(tether_client *c, tether_time now, const tether_peer *peer,
                        const uint8_t *buf, size_t len);
 
-/* Take the next datagram to send: as tether_coap_send(). */
+/* Take the next datagram to send: as tether_coap_send(). A datagram to a
+ * queue-mode server that was asleep wakes it (TETHER_CLIENT_EV_AWAKE, from
+ * this call); when the CoAP queue runs dry, stored notifications that were
+ * waiting for room are queued and the first of them returned. */
 int tether_client_send(tether_client *c, tether_time now, tether_peer *peer, uint8_t *buf,
                        size_t cap, size_t *len);
 
-/* When tether_client_on_timeout() should next be called (the earlier of the
- * CoAP layer's and the registration timers); TETHER_TIME_NEVER if none.
- * Cost: O(TETHER_CLIENT_MAX_SERVERS). */
+/* When tether_client_on_timeout() should next be called (the earliest of
+ * the CoAP layer's, the registration, notification and awake-window
+ * timers); TETHER_TIME_NEVER if none. Cost: O(TETHER_CLIENT_MAX_SERVERS +
+ * TETHER_CLIENT_MAX_OBSERVATIONS); each observation keeps its own
+ * deadline, worked out when something it depends on changes. */
 tether_time tether_client_next_deadline(const tether_client *c);
 
 /* Run what is due: retransmissions, Registers, Updates, the end of a
- * Disable. Cheap to call early. Returns 0. */
+ * Disable, notifications (and the stores of servers that are back), the
+ * end of awake windows. Cheap to call early. Returns 0. */
 int tether_client_on_timeout(tether_client *c, tether_time now);
 
 /* --- local changes ---------------------------------------------------------- */
@@ -421,8 +428,12 @@ int tether_client_objects_changed(tether_client *c, tether_time now);
 
 /* The value of path changed (a sensor reading, a local setting): the
  * observations it touches (on path, inside it or around it) are looked at
- * now, and notify when their attributes say so. Cheap when nothing
- * observes path. path: borrowed, depth 1..4.
+ * now, and notify when their attributes say so (with gt, lt or st the
+ * value is read through the object's read handler right away). Cost:
+ * O(TETHER_CLIENT_MAX_OBSERVATIONS), nothing sent when nothing observes
+ * path. path: borrowed, depth 1..4. Must not be called from an object
+ * handler (note the change, report it after the engine call returns) nor
+ * from the event callback (TETHER_ERR_REENTRANT).
  * Returns 0, or TETHER_ERR_INVAL (bad path). */
 int tether_client_changed(tether_client *c, tether_time now, const tether_lwm2m_path *path);
 

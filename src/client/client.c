@@ -549,7 +549,7 @@ static void on_coap_reset(void *user, tether_time now, const tether_peer *peer, 
 #endif
 
 /* Everything that may be due after an input: work noted by a request,
- * notifications, awake windows. */
+ * then notifications (which go after the answers and Updates it caused). */
 static void run_after(tether_client *c, tether_time now)
 {
     client_run_pending(c, now);
@@ -633,9 +633,7 @@ int tether_client_send(tether_client *c, tether_time now, tether_peer *peer, uin
 
 tether_time tether_client_next_deadline(const tether_client *c)
 {
-    tether_time t = tether_coap_next_deadline(c->coap);
-
-    tether_time q;
+    tether_time t = tether_coap_next_deadline(c->coap), q;
 
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++) {
         const client_server *s = &c->servers[i];

@@ -257,8 +257,6 @@ int client_write_object_list(const tether_client *c, struct tether_lwm2m_link_wr
 void client_dm_handle(tether_client *c, client_server *s, tether_time now,
                       const tether_coap_msg *req, tether_coap_incoming *in);
 
-/* The resource definition rid of def, or NULL. */
-const tether_client_res_def *client_res_def(const tether_client_object *def, uint16_t rid);
 #if CLIENT_OBSERVE
 /* The current value of p (resolved now, readable) encoded as fmt into dst.
  * Returns a CoAP code: 0, 4.04 (gone), 4.05, a handler's refusal, 5.00 (a
@@ -321,10 +319,11 @@ int client_obs_inflight(const tether_client *c, const client_server *s);
 typedef uint8_t (*client_store_encode_fn)(tether_client *c, client_obs *o, uint8_t *dst,
                                           size_t avail, size_t *n);
 /* Append a notification of o to s's store, dropping the oldest while it
- * does not fit. Returns 0 (stored), or the encoder's code (nothing stored,
- * nothing dropped for it when the code is not 5.00). */
+ * does not fit. scratch: cap bytes to encode into first (NULL: encode in
+ * place). Returns 0 (stored), CLIENT_TOO_BIG (larger than the store), or
+ * the encoder's code (nothing stored). */
 uint8_t client_store_append(tether_client *c, client_server *s, client_obs *o,
-                            client_store_encode_fn encode);
+                            client_store_encode_fn encode, uint8_t *scratch, size_t cap);
 /* The oldest record: its observation slot and generation, format and
  * payload (a view into the store, valid until the store changes).
  * Returns 0, or -1 when the store is empty. */

@@ -113,11 +113,6 @@ static const tether_client_res_def *res_def(const tether_client_object *def, uin
     return NULL;
 }
 
-const tether_client_res_def *client_res_def(const tether_client_object *def, uint16_t rid)
-{
-    return res_def(def, rid);
-}
-
 static int res_present(const client_object_slot *o, uint16_t iid, const tether_client_res_def *r)
 {
     if (r->ops == 0)

@@ -315,7 +315,11 @@ static void obs_fire(tether_client *c, client_obs *o, tether_time now)
         /* R21: offline with storing on -- or online behind older stored
          * ones, which must leave first. */
 #if CLIENT_STORE
-        uint8_t code = client_store_append(c, s, o, store_encode);
+#if CLIENT_BLOCKWISE
+        uint8_t code = client_store_append(c, s, o, store_encode, c->body, TETHER_CLIENT_MAX_BODY);
+#else
+        uint8_t code = client_store_append(c, s, o, store_encode, NULL, 0);
+#endif
         if (code != 0 && code != CLIENT_TOO_BIG && code != TETHER_COAP_INTERNAL_SERVER_ERROR) {
             obs_end(c, o, now, TETHER_ERR_NOT_FOUND); /* the value is gone */
             return;

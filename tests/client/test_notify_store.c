@@ -272,6 +272,71 @@ static void test_R21_stop_clears_the_store(void **state)
     h_expect_none(&h);
 }
 
+#if TETHER_CLIENT_MAX_BODY >= 2048
+static uint8_t blob[1000]; /* larger than the whole 512-byte store */
+static const tether_client_res_def blob_res[] = {{0, TETHER_LWM2M_OP_R, TETHER_LWM2M_OPAQUE, 0}};
+
+static int32_t blob_next(void *user, int32_t prev)
+{
+    (void)user;
+    return prev < 0 ? 0 : -1;
+}
+
+static int blob_read(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
+                     tether_lwm2m_value *out)
+{
+    (void)user;
+    (void)iid;
+    (void)rid;
+    (void)riid;
+    *out = tether_lwm2m_value_opaque(blob, sizeof(blob));
+    return 0;
+}
+
+static const tether_client_object blob_obj = {
+    .oid = 32770, .nres = 1, .res = blob_res, .next_instance = blob_next, .read = blob_read,
+};
+
+static void add_blob(harness *h)
+{
+    h_dgram d;
+    assert_int_equal(tether_client_add_object(h->c, h->now, &blob_obj, NULL), 0);
+    h_expect(h, &d); /* the Update with the new object list */
+    h_answer(h, 0, &d, TETHER_COAP_CHANGED, NULL);
+}
+
+static void test_R21_a_notification_larger_than_the_store_drops_only_itself(void **state)
+{
+    harness h;
+    sensor s;
+    h_dgram d;
+    tether_lwm2m_path p = tether_lwm2m_path_make(3, 32770, 0, 0, 0);
+    tether_client_notify_stats st;
+    (void)state;
+
+    o_setup(&h, &s, LT_LONG, NULL, NULL);
+    add_blob(&h);
+    o_observe(&h, "3303/0/5700", 1, -1, &d);
+    o_observe(&h, "32770/0/0", 2, -1, &d);
+    disable(&h, "60");
+    o_set(&h, &s, 0, 22);
+    h_advance(&h, 1000);
+    blob[0]++;
+    assert_int_equal(tether_client_changed(h.c, h.now, &p), 0);
+    h_advance(&h, 1000);
+    o_set(&h, &s, 0, 23);
+    st = o_stats(&h, 1);
+    assert_int_equal(st.stored, 2);
+    assert_int_equal(st.dropped, 1);
+    h_register(&h, 0, "rd/back");
+    h_expect(&h, &d);
+    o_assert_notify(&d, TETHER_COAP_NON, 1, TETHER_FMT_TEXT, "22");
+    h_expect(&h, &d);
+    o_assert_notify(&d, TETHER_COAP_NON, 1, TETHER_FMT_TEXT, "23");
+    h_expect_none(&h);
+}
+#endif
+
 int main(void)
 {
 #if TETHER_CLIENT_MAX_OBSERVATIONS == 0 || TETHER_CLIENT_NOTIFY_STORE_BYTES < 512
@@ -287,6 +352,9 @@ int main(void)
         cmocka_unit_test(test_R21_store_waits_for_a_con_and_keeps_live_ones_behind),
         cmocka_unit_test(test_R21_stored_notifications_of_an_ended_observation_are_dropped),
         cmocka_unit_test(test_R21_stop_clears_the_store),
+#if TETHER_CLIENT_MAX_BODY >= 2048
+        cmocka_unit_test(test_R21_a_notification_larger_than_the_store_drops_only_itself),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

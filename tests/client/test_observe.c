@@ -819,6 +819,80 @@ static void test_changed_refuses_a_bad_path(void **state)
     assert_int_equal(tether_client_changed(h.c, h.now, &p), TETHER_ERR_INVAL);
 }
 
+#if TETHER_CLIENT_MAX_BODY >= 2048
+/* /32770/0/0: 1500 opaque bytes, more than one datagram. */
+static uint8_t blob[1500];
+static const tether_client_res_def blob_res[] = {{0, TETHER_LWM2M_OP_R, TETHER_LWM2M_OPAQUE, 0}};
+
+static int32_t blob_next(void *user, int32_t prev)
+{
+    (void)user;
+    return prev < 0 ? 0 : -1;
+}
+
+static int blob_read(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
+                     tether_lwm2m_value *out)
+{
+    (void)user;
+    (void)iid;
+    (void)rid;
+    (void)riid;
+    *out = tether_lwm2m_value_opaque(blob, sizeof(blob));
+    return 0;
+}
+
+static const tether_client_object blob_obj = {
+    .oid = 32770, .nres = 1, .res = blob_res, .next_instance = blob_next, .read = blob_read,
+};
+
+static void test_observe_large_value_notifies_its_first_block(void **state)
+{
+    harness h;
+    h_dgram d;
+    tether_coap_block blk;
+    tether_coap_builder b;
+    uint8_t buf[64];
+    uint8_t tok[2] = {0x70, 0x42};
+    tether_lwm2m_path p = tether_lwm2m_path_make(3, 32770, 0, 0, 0);
+    size_t len;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(blob); i++)
+        blob[i] = (uint8_t)i;
+    h_init_cfg(&h, "dev1");
+    h_init_client(&h);
+    assert_int_equal(tether_client_add_object(h.c, h.now, &blob_obj, NULL), 0);
+    h_add_server(&h, 0, 1, LT_LONG, NULL);
+    assert_int_equal(tether_client_start(h.c, h.now), 0);
+    h_register(&h, 0, "rd/b");
+    o_observe(&h, "32770/0/0", 0x42, -1, &d);
+    assert_int_equal(tether_coap_block_get(&d.m, TETHER_COAP_OPT_BLOCK2, &blk), 0);
+    assert_true(blk.num == 0 && blk.more);
+    blob[0] = 0xEE;
+    assert_int_equal(tether_client_changed(h.c, h.now, &p), 0);
+    h_expect(&h, &d);
+    o_assert_notify(&d, TETHER_COAP_NON, 0x42, TETHER_FMT_OPAQUE, NULL);
+    /* RFC 7959 §3.4: the first block, and the server asks for the rest. */
+    assert_int_equal(tether_coap_block_get(&d.m, TETHER_COAP_OPT_BLOCK2, &blk), 0);
+    assert_true(blk.num == 0 && blk.more);
+    assert_int_equal(d.m.payload_len, TETHER_COAP_BLOCK_SIZE(blk.szx));
+    assert_memory_equal(d.m.payload, blob, d.m.payload_len);
+    blk.num = 1;
+    blk.more = 0;
+    tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_CON, TETHER_COAP_GET, 0x4444, tok, 2);
+    tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, "32770/0/0");
+    tether_coap_build_block(&b, TETHER_COAP_OPT_BLOCK2, &blk);
+    assert_int_equal(tether_coap_build_finish(&b, &len), 0);
+    h_deliver(&h, 0, buf, len);
+    h_expect(&h, &d);
+    assert_int_equal(d.m.code, TETHER_COAP_CONTENT);
+    assert_int_equal(tether_coap_block_get(&d.m, TETHER_COAP_OPT_BLOCK2, &blk), 0);
+    assert_true(blk.num == 1 && !blk.more);
+    assert_int_equal(d.m.payload_len, sizeof(blob) - TETHER_COAP_BLOCK_SIZE(blk.szx));
+    assert_memory_equal(d.m.payload, blob + TETHER_COAP_BLOCK_SIZE(blk.szx), d.m.payload_len);
+}
+#endif
+
 int main(void)
 {
 #if TETHER_CLIENT_MAX_OBSERVATIONS == 0
@@ -859,6 +933,9 @@ int main(void)
         cmocka_unit_test(test_observe_unanswered_con_notification_cancels),
         cmocka_unit_test(test_observe_stop_ends_observations),
         cmocka_unit_test(test_changed_refuses_a_bad_path),
+#if TETHER_CLIENT_MAX_BODY >= 2048
+        cmocka_unit_test(test_observe_large_value_notifies_its_first_block),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
