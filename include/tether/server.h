@@ -188,6 +188,9 @@ typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether
  * (resp->reason: "ep=dev1 de-registered", "...'s registration expired (R6)",
  * "...registered again (R15)"); an observation also when the client moves to
  * a new address (its notifications would come from there; observe again).
+ * A request already in flight when the client moves keeps retransmitting to
+ * the old address until it ends (its next block, if any, goes to the new
+ * one); the CoAP layer matches answers by address and token.
  * Requests still queued for a sleeping client are the exception on a new
  * Register: they were addressed to the endpoint and go to the new
  * registration, right after its 2.01.
