@@ -384,8 +384,9 @@ typedef struct tether_server_config {
 } tether_server_config;
 
 /* Fill cfg with the defaults above (coap: tether_coap_config_default() with
- * max_exchanges 256, dedup_entries 4096, txq_bytes 256 KiB: a server talks to
- * many peers at once). */
+ * max_exchanges 4096, dedup_entries 4096, txq_bytes 256 KiB: a server talks to
+ * many peers at once; every live observation and every R10 lifetime read
+ * holds one exchange, so a storm of Registers without lt needs many). */
 void tether_server_config_default(tether_server_config *cfg);
 
 /* --- construction ---------------------------------------------------------- */

@@ -87,7 +87,7 @@ void tether_server_config_default(tether_server_config *cfg)
     cfg->awake_window_ms = 93000;
     cfg->queue_max = 16;
     tether_coap_config_default(&cfg->coap);
-    cfg->coap.max_exchanges = 256;
+    cfg->coap.max_exchanges = 4096;
     cfg->coap.dedup_entries = 4096;
     cfg->coap.txq_bytes = 256u * 1024u;
 }
