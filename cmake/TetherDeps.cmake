@@ -20,4 +20,12 @@ foreach(dep sqlite3 libmicrohttpd libcjson libcbor expat)
     string(APPEND TETHER_PC_REQUIRES " ${dep}")
   endif()
 endforeach()
+
+# jsmn (Debian libjsmn-dev) is one header with no .pc file: the JSON
+# decoders include it in src/lwm2m/json_doc.c only.
+include(CheckIncludeFile)
+check_include_file(jsmn.h TETHER_JSMN_H)
+if(TETHER_JSMN_H)
+  target_compile_definitions(tether_obj PUBLIC TETHER_HAVE_JSMN=1)
+endif()
 list(APPEND TETHER_LINK_LIBS m)

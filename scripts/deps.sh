@@ -8,8 +8,11 @@ pkgs=(
   build-essential cmake pkg-config   # the build
   clang libclang-rt-dev              # libFuzzer and sanitizer runtimes
   libcmocka-dev                      # unit tests
+  libexpat1-dev                      # OMA DDF object models (tetherd --models)
   libcoap3-bin                       # independent CoAP peer (coap-client-notls, coap-server-notls)
   python3                            # integration test scripts (stdlib only)
+  libjsmn-dev                        # JSON tokenizer for the LwM2M JSON / SenML JSON decoders (header-only)
+  libcbor-dev                        # CBOR for the SenML CBOR and CBOR content formats
   gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build
   qemu-user                          # runs the ARM footprint probe (scripts/footprint.sh)
 )

@@ -29,16 +29,25 @@ step "fuzz smoke (${fuzz_seconds}s per target)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTETHER_FUZZ=ON \
   -DTETHER_SANITIZE=ON -DTETHER_TESTS=OFF -DTETHER_APPS=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs"
-for f in "$root"/tests/fuzz/fuzz_*.c; do
-  name=$(basename "$f" .c)
-  corpus="$root/tests/fuzz/corpus/${name#fuzz_}"
-  work=$(mktemp -d)
-  cp -r "$corpus"/. "$work"/ 2>/dev/null || true
-  echo "fuzzing $name"
-  # New inputs go to a scratch copy: the committed corpus only changes by hand.
-  (cd build-fuzz && "./tests/fuzz/$name" -max_total_time="$fuzz_seconds" \
-     -print_final_stats=1 "$work" 2>&1 | tail -n 3)
-  rm -rf "$work"
-done
+# One fuzzer per core at a time; each works on a scratch copy of its seeds
+# (the committed corpus only changes by hand) and its log is printed whole
+# if it finds something.
+fuzz_one() {
+  local name=$1 root=$2 seconds=$3 work log rc
+  work=$(mktemp -d) log=$(mktemp)
+  cp -r "$root/tests/fuzz/corpus/${name#fuzz_}"/. "$work"/ 2>/dev/null || true
+  if (cd "$root/build-fuzz" && "./tests/fuzz/$name" -max_total_time="$seconds" \
+        -print_final_stats=1 "$work" >"$log" 2>&1); then
+    printf '%-24s ok  %s\n' "$name" "$(grep -m1 'stat::number_of_executed_units' "$log" | tr -s ' ')"
+    rc=0
+  else
+    echo "$name FAILED:"; cat "$log"; rc=1
+  fi
+  rm -rf "$work" "$log"
+  return $rc
+}
+export -f fuzz_one
+ls "$root"/tests/fuzz/fuzz_*.c | xargs -n1 basename | sed 's/\.c$//' |
+  xargs -P "$jobs" -I{} bash -c 'fuzz_one "$@"' _ {} "$root" "$fuzz_seconds"
 
 step "all tests passed"

@@ -3,16 +3,27 @@
  * (tether/client.h) and the UDP adapter (tether/net.h). It registers with
  * every --server given (one Server Object Instance each, Short Server IDs
  * from --ssid upwards), keeps the registrations up, answers device
- * management, logs every engine event on stderr, and de-registers on
- * SIGINT/SIGTERM. Argument errors exit 2, run-time failures 1. */
+ * management and observations on its objects (objects.h: /4, /6 and a
+ * temperature sensor /3303 whose value walks with the clock), logs every
+ * engine event on stderr, and de-registers on SIGINT/SIGTERM. In queue
+ * mode (--binding UQ) it honours tether_client_listening(): while the
+ * engine says no server can reach it, datagrams that still arrive are
+ * read and thrown away unseen, as a device with its radio off would
+ * never have received them. Argument errors exit 2, run-time failures 1. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "objects.h"
 #include "tether/client.h"
 #include "tether/net.h"
 #include "tether/os.h"
@@ -27,8 +38,10 @@ static const char usage[] =
     "usage: " PROG " --server coap://HOST:PORT --endpoint NAME [options]\n"
     "\n"
     "A reference LwM2M 1.0 device: registers with each server, keeps the\n"
-    "registration alive with Updates, answers Read/Write/Execute/Discover on\n"
-    "the Security (/0, hidden), Server (/1) and Device (/3) objects, and\n"
+    "registration alive with Updates, answers Read/Write/Execute/Discover/\n"
+    "Observe/Write-Attributes on the Security (/0, hidden), Server (/1),\n"
+    "Device (/3), Connectivity Monitoring (/4), Location (/6) and Temperature\n"
+    "(/3303, a value that walks by 0.1 Cel per period) objects, and\n"
     "de-registers on SIGINT or SIGTERM. Every event is logged on stderr.\n"
     "\n"
     "  --server URI      LwM2M server, coap://HOST[:PORT] (port 5683 by default).\n"
@@ -36,7 +49,13 @@ static const char usage[] =
     "                    Object Instance, with Short Server IDs SSID, SSID+1, ...\n"
     "  --endpoint NAME   Endpoint Client Name (ep), unique on each server; 1..252 bytes.\n"
     "  --lifetime S      registration lifetime in seconds, /1/x/1 (default 300).\n"
-    "  --binding B       binding mode, /1/x/7: U or UQ (default U).\n"
+    "  --binding B       binding mode, /1/x/7: U or UQ (default U). In queue mode\n"
+    "                    (UQ) the client stops listening an awake window after\n"
+    "                    its last exchange, until it next sends something.\n"
+    "  --awake-window S  queue mode awake window in seconds (default: CoAP's\n"
+    "                    MAX_TRANSMIT_WAIT, 93).\n"
+    "  --sensor-period MS  how often the temperature may move (default 5000).\n"
+    "  --location LAT,LON  the Location object's position (default 52.52,13.405).\n"
     "  --ssid N          Short Server ID of the first server, 1..65535 (default 1).\n"
     "  --log-level L     error, warn, info, debug or trace (default info).\n"
     "  --help            this text.\n"
@@ -92,9 +111,16 @@ static long long parse_num(const char *flag, const char *s, long long lo, long l
     return v;
 }
 
+/* What the loop drives: the engine and the application objects around it. */
+typedef struct app {
+    tether_client *c;
+    app_objects objs;
+    uint64_t dropped_asleep; /* datagrams read while not listening */
+} app;
+
 static void on_event(void *user, tether_time now, const tether_client_event *ev)
 {
-    tether_client *c = *(tether_client **)user;
+    tether_client *c = ((app *)user)->c;
     char path[TETHER_LWM2M_PATH_STR_MAX];
     char code[5];
     char at[32] = "";
@@ -135,30 +161,82 @@ static void on_event(void *user, tether_time now, const tether_client_event *ev)
         logf_(TETHER_LOG_INFO, "event REBOOT: /3/0/4 executed (a reference device does not "
                                "reboot; ignored)");
         break;
+    case TETHER_CLIENT_EV_OBSERVED:
+        tether_lwm2m_path_format(&ev->path, path, sizeof(path), NULL);
+        logf_(TETHER_LOG_INFO, "event OBSERVED ssid=%u path=%s", ev->ssid, path);
+        break;
+    case TETHER_CLIENT_EV_OBSERVE_CANCELLED:
+        tether_lwm2m_path_format(&ev->path, path, sizeof(path), NULL);
+        logf_(TETHER_LOG_INFO, "event OBSERVE_CANCELLED ssid=%u path=%s: %s", ev->ssid, path,
+              ev->err != 0 ? tether_strerror(ev->err) : "cancelled by the server");
+        break;
+    case TETHER_CLIENT_EV_SLEEPING:
+        logf_(TETHER_LOG_INFO, "event SLEEPING ssid=%u: queue mode, not listening", ev->ssid);
+        break;
+    case TETHER_CLIENT_EV_AWAKE:
+        logf_(TETHER_LOG_INFO, "event AWAKE ssid=%u: queue mode, listening%s", ev->ssid, at);
+        break;
     }
 }
 
-/* The engine as the adapter sees it. */
+/* The engine as the adapter sees it, with the objects' clock beside it. */
 static int ops_recv(void *e, tether_time now, const tether_peer *peer, const uint8_t *buf,
                     size_t len)
 {
-    return tether_client_recv(e, now, peer, buf, len);
+    app *a = e;
+    int rc;
+
+    if (!tether_client_listening(a->c)) {
+        /* Queue mode, asleep: the radio would be off. */
+        a->dropped_asleep++;
+        return 0;
+    }
+    rc = tether_client_recv(a->c, now, peer, buf, len);
+    app_objects_run(&a->objs, a->c, now); /* e.g. a Reset executed just now */
+    return rc;
 }
 
 static int ops_send(void *e, tether_time now, tether_peer *peer, uint8_t *buf, size_t cap,
                     size_t *len)
 {
-    return tether_client_send(e, now, peer, buf, cap, len);
+    return tether_client_send(((app *)e)->c, now, peer, buf, cap, len);
 }
 
 static tether_time ops_deadline(void *e)
 {
-    return tether_client_next_deadline(e);
+    app *a = e;
+    tether_time t = tether_client_next_deadline(a->c);
+    tether_time o = app_objects_deadline(&a->objs);
+    return o < t ? o : t;
 }
 
 static int ops_timeout(void *e, tether_time now)
 {
-    return tether_client_on_timeout(e, now);
+    app *a = e;
+    app_objects_run(&a->objs, a->c, now);
+    return tether_client_on_timeout(a->c, now);
+}
+
+/* The local address the kernel picks to reach peer (a sockaddr, as
+ * tether_udp_connect() fills it), for /4/0/4. "0.0.0.0" if unknown. */
+static void local_ip(const tether_peer *peer, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int family = peer->len == sizeof(struct sockaddr_in6) ? AF_INET6 : AF_INET;
+    int fd = socket(family, SOCK_DGRAM, 0);
+
+    snprintf(out, cap, "0.0.0.0");
+    if (fd < 0)
+        return;
+    if (connect(fd, (const struct sockaddr *)peer->addr, peer->len) == 0 &&
+        getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)cap);
+    }
+    close(fd);
 }
 
 static const tether_engine_ops client_ops = {ops_recv, ops_send, ops_deadline, ops_timeout};
@@ -179,14 +257,20 @@ int main(int argc, char **argv)
         {"server", required_argument, NULL, 's'},  {"endpoint", required_argument, NULL, 'e'},
         {"lifetime", required_argument, NULL, 'l'}, {"binding", required_argument, NULL, 'b'},
         {"ssid", required_argument, NULL, 'i'},     {"log-level", required_argument, NULL, 'v'},
+        {"awake-window", required_argument, NULL, 'w'},
+        {"sensor-period", required_argument, NULL, 'p'},
+        {"location", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *servers[TETHER_CLIENT_MAX_SERVERS];
     int nservers = 0;
     const char *endpoint = NULL, *binding = "U";
-    long long lifetime = 300, ssid = 1;
+    long long lifetime = 300, ssid = 1, awake_s = 0, sensor_ms = 5000;
+    double latitude = 52.52, longitude = 13.405;
+    char ip[48] = "0.0.0.0";
     tether_client_config cfg;
     tether_client *c = NULL;
+    static app a;
     void *mem;
     size_t memsz;
     struct sigaction sa;
@@ -215,6 +299,23 @@ int main(int argc, char **argv)
         case 'i':
             ssid = parse_num("--ssid", optarg, 1, 65535);
             break;
+        case 'w':
+            awake_s = parse_num("--awake-window", optarg, 1, 86400);
+            break;
+        case 'p':
+            sensor_ms = parse_num("--sensor-period", optarg, 10, 86400000);
+            break;
+        case 'L': {
+            char *end;
+            errno = 0;
+            latitude = strtod(optarg, &end);
+            if (errno == 0 && *end == ',')
+                longitude = strtod(end + 1, &end);
+            if (errno != 0 || *end != '\0' || latitude < -90 || latitude > 90 ||
+                longitude < -180 || longitude > 180)
+                usage_error("--location: '%s' is not LAT,LON in degrees", optarg);
+            break;
+        }
         case 'v':
             if (strcmp(optarg, "error") == 0)
                 log_level = TETHER_LOG_ERROR;
@@ -264,15 +365,17 @@ int main(int argc, char **argv)
     cfg.firmware = "0.1.0";
     cfg.rand = tether_os_random;
     cfg.log = on_log;
+    cfg.queue_awake_ms = (uint32_t)(awake_s * 1000);
     memsz = tether_client_mem_size(&cfg);
     mem = memsz > 0 ? aligned_alloc(_Alignof(max_align_t),
                                     (memsz + _Alignof(max_align_t) - 1) /
                                         _Alignof(max_align_t) * _Alignof(max_align_t))
                     : NULL;
-    if (mem == NULL || tether_client_init(&c, mem, memsz, &cfg, on_event, &c) != 0) {
+    if (mem == NULL || tether_client_init(&c, mem, memsz, &cfg, on_event, &a) != 0) {
         logf_(TETHER_LOG_ERROR, "client engine could not be set up");
         return 1;
     }
+    a.c = c;
     for (int i = 0; i < nservers; i++) {
         tether_client_server_config sc;
         tether_client_server_config_default(&sc);
@@ -287,6 +390,8 @@ int main(int argc, char **argv)
             logf_(TETHER_LOG_ERROR, "--server '%s': %s", servers[i], tether_udp_errmsg(udp));
             return 1;
         }
+        if (i == 0)
+            local_ip(&sc.peer, ip, sizeof(ip));
         rc = tether_client_add_server(c, tether_os_now_ms(), &sc);
         if (rc != 0) {
             logf_(TETHER_LOG_ERROR, "server %s: %s", servers[i], tether_client_errmsg(c));
@@ -294,6 +399,13 @@ int main(int argc, char **argv)
         }
         logf_(TETHER_LOG_INFO, "server %s: Short Server ID %lld, lifetime %lld s, binding %s",
               servers[i], ssid + i, lifetime, binding);
+    }
+
+    app_objects_init(&a.objs, tether_os_now_ms(), (int64_t)time(NULL), ip, latitude, longitude,
+                     (uint32_t)sensor_ms);
+    if (app_objects_add(&a.objs, c, tether_os_now_ms()) != 0) {
+        logf_(TETHER_LOG_ERROR, "application objects could not be added");
+        return 1;
     }
 
     memset(&sa, 0, sizeof(sa));
@@ -305,7 +417,7 @@ int main(int argc, char **argv)
     logf_(TETHER_LOG_INFO, "endpoint %s: registering with %d server%s", endpoint, nservers,
           nservers > 1 ? "s" : "");
     tether_client_start(c, tether_os_now_ms());
-    rc = tether_udp_run(udp, &client_ops, c);
+    rc = tether_udp_run(udp, &client_ops, &a);
     if (rc != 0) {
         logf_(TETHER_LOG_ERROR, "event loop: %s (%s)", tether_strerror(rc), tether_udp_errmsg(udp));
         return 1;
@@ -317,7 +429,7 @@ int main(int argc, char **argv)
     {
         tether_time until = tether_os_now_ms() + SHUTDOWN_WAIT_MS;
         while (!tether_client_stopped(c) && tether_os_now_ms() < until) {
-            rc = tether_udp_run_once(udp, &client_ops, c, 100);
+            rc = tether_udp_run_once(udp, &client_ops, &a, 100);
             if (rc != 0)
                 break;
         }
@@ -325,6 +437,9 @@ int main(int argc, char **argv)
             logf_(TETHER_LOG_WARN, "gave up waiting for De-register answers after %d ms",
                   SHUTDOWN_WAIT_MS);
     }
+    if (a.dropped_asleep > 0)
+        logf_(TETHER_LOG_INFO, "queue mode: %llu datagrams arrived while not listening, dropped",
+              (unsigned long long)a.dropped_asleep);
     tether_client_fini(c);
     free(mem);
     tether_udp_free(udp);

@@ -40,6 +40,10 @@ static void usage(FILE *f)
             "                          events are info)\n"
             "  --log-format FORMAT     text (key=value, default) or json (one object\n"
             "                          per line)\n"
+            "  --models DIR            load every OMA DDF object definition (*.xml, the\n"
+            "                          OMA registry's format) in DIR; they add to, or\n"
+            "                          replace, the built-in core objects 0-7. A file\n"
+            "                          that does not load stops tetherd (exit 2)\n"
             "  -h, --help              this text\n"
             "\n"
             "Stop with SIGINT or SIGTERM.\n");
@@ -115,7 +119,7 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
 #define IS(opt) (strcmp(name, opt) == 0)
         if (!IS("--coap") && !IS("--default-lifetime") && !IS("--grace") && !IS("--ssid") &&
             !IS("--lifetime-sync") && !IS("--max-registrations") && !IS("--log-level") &&
-            !IS("--log-format"))
+            !IS("--log-format") && !IS("--models"))
             return fail("unknown option '%s'", name);
         if (val == NULL) {
             if (i + 1 >= argc)
@@ -164,6 +168,10 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
                 o->log_format = TETHERD_LOG_JSON;
             else
                 return fail("--log-format must be text or json, got '%s'", val);
+        } else if (IS("--models")) {
+            if (*val == '\0')
+                return fail("--models needs a directory");
+            o->models = val;
         }
 #undef IS
     }

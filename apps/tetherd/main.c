@@ -4,15 +4,27 @@
  * loop until SIGINT or SIGTERM, then frees everything and exits 0. The
  * engine is sans-I/O; this file is where time (tether_os_now_ms), randomness
  * (tether_os_random) and sockets come in. Exit codes: 0 after a clean stop,
- * 1 when it cannot start (bind failed ...), 2 for a bad command line. */
+ * 1 when it cannot start (bind failed ...), 2 for a bad command line or a
+ * --models directory that does not load. */
 #include "tetherd.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tether/model.h"
 #include "tether/net.h"
 #include "tether/os.h"
+
+/* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
+ * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
+ * it). A registration storm arrives faster than one core answers: each
+ * queued small datagram costs about 1 KiB of buffer accounting, and with
+ * the adapter's 4 MiB default a fill with 16,000 Registers in flight lost
+ * about 2% of them to the kernel (UDP RcvbufErrors) and waited for the
+ * clients' retransmissions. 32 MiB (the kernel doubles it) holds tens of
+ * thousands; it is a limit, not an allocation. */
+#define TETHERD_RCVBUF_BYTES (32u << 20)
 
 static tether_udp *g_udp;
 
@@ -55,9 +67,10 @@ int main(int argc, char **argv)
     tether_server_config scfg;
     tether_server_callbacks cb = {tetherd_on_event};
     tether_server *srv = NULL;
+    tether_model_registry *models = NULL;
     struct sigaction sa;
     char msg[256];
-    int rc, err;
+    int rc, err, wait = -1;
 
     rc = tetherd_parse_args(argc, argv, &o);
     if (rc == 1)
@@ -66,10 +79,32 @@ int main(int argc, char **argv)
         return 2;
     tetherd_log_setup(o.log_level, o.log_format);
 
+    /* Object models: the built-in core objects, plus --models. Loaded
+     * before any socket opens, so a bad file costs nothing but exit 2. */
+    err = tether_model_registry_new(&models, NULL, NULL);
+    if (err != 0) {
+        fprintf(stderr, "tetherd: cannot create the object models: %s\n", tether_strerror(err));
+        return 1;
+    }
+    if (o.models != NULL) {
+        size_t n = 0;
+        err = tether_model_load_dir(models, o.models, &n);
+        if (err != 0) {
+            fprintf(stderr, "tetherd: --models: %s\n", tether_model_errmsg(models));
+            tether_model_registry_free(models);
+            return 2;
+        }
+        snprintf(msg, sizeof(msg), "models: %zu object definitions loaded from %s, %zu known",
+                 n, o.models, tether_model_count(models));
+        tetherd_notice(msg);
+    }
+
     tether_udp_config_default(&ucfg);
+    ucfg.rcvbuf_bytes = TETHERD_RCVBUF_BYTES;
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
+        tether_model_registry_free(models);
         return 1;
     }
     for (size_t i = 0; i < o.n_coap; i++) {
@@ -78,6 +113,7 @@ int main(int argc, char **argv)
         if (err != 0) {
             fprintf(stderr, "tetherd: --coap %s: %s\n", o.coap[i], tether_udp_errmsg(g_udp));
             tether_udp_free(g_udp);
+            tether_model_registry_free(models);
             return 1;
         }
         snprintf(msg, sizeof(msg), "listening on %s (port %u)", o.coap[i],
@@ -93,10 +129,12 @@ int main(int argc, char **argv)
     scfg.max_registrations = o.max_registrations;
     scfg.rand = tether_os_random;
     scfg.log = tetherd_log;
+    scfg.models = models; /* types the values of reads and notifications */
     err = tether_server_new(&srv, &scfg, &cb, NULL);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));
         tether_udp_free(g_udp);
+        tether_model_registry_free(models);
         return 1;
     }
 
@@ -113,7 +151,16 @@ int main(int argc, char **argv)
              o.ssid ? "" : ", no --ssid");
     tetherd_notice(msg);
 
-    err = tether_udp_run(g_udp, &server_ops, srv);
+    /* tether_udp_run() unrolled, so that the event lines are written in
+     * batches (eventlog.c): the loop sleeps no longer than the oldest
+     * buffered line may wait. */
+    tetherd_log_batch(1);
+    err = 0;
+    while (err == 0 && !tether_udp_stopping(g_udp)) {
+        err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
+        wait = tetherd_log_tick(tether_os_now_ms());
+    }
+    tetherd_log_batch(0);
     rc = 0;
     if (err != 0) {
         snprintf(msg, sizeof(msg), "loop stopped: %s: %s", tether_err_name(err),
@@ -134,6 +181,7 @@ int main(int argc, char **argv)
     }
     tether_server_free(srv);
     tether_udp_free(g_udp);
+    tether_model_registry_free(models);
     g_udp = NULL;
     return rc;
 }

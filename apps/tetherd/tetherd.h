@@ -27,6 +27,7 @@ typedef struct tetherd_options {
     size_t max_registrations;
     int log_level;                 /* tether_log_level */
     tetherd_log_format log_format;
+    const char *models;            /* --models DIR, borrowed from argv; NULL if none */
 } tetherd_options;
 
 /* Parse argv into *o. Returns 0 to run, 1 when --help was printed (exit
@@ -35,6 +36,22 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o);
 
 /* The log sink: level threshold and format, set once at start. */
 void tetherd_log_setup(int level, tetherd_log_format fmt);
+
+/* The longest a log line waits in the buffer while the loop runs. */
+#define TETHERD_LOG_DELAY_MS 50
+
+/* on = 1: from now on, lines collect in a buffer (whole lines only; one
+ * that does not fit flushes it first) until tetherd_log_flush() or
+ * tetherd_log_tick(). on = 0: flush, then every line is written at once. */
+void tetherd_log_batch(int on);
+
+/* Write the buffered lines to stderr now. */
+void tetherd_log_flush(void);
+
+/* Flush if 16 KiB are buffered or the oldest line is TETHERD_LOG_DELAY_MS
+ * old. now: monotonic ms (tether_os_now_ms). Returns the ms until a flush
+ * is due (for the loop's max wait), or -1 when nothing is buffered. */
+int tetherd_log_tick(tether_time now);
 
 /* A library or daemon message (tether_log_fn shape; user unused). */
 void tetherd_log(void *user, int level, const char *module, const char *msg);

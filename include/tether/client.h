@@ -70,6 +70,71 @@
  * D = min(retry_initial_s * 2^(n-1), retry_max_s) for the n-th consecutive
  * failure: never a tight loop, never silent (each failure is an event), and
  * never giving up.
+ *
+ * Information reporting (LwM2M 1.0 §5.5, RFC 7641). A GET with Observe 0 on
+ * an object, instance or resource registers an observation keyed by the
+ * server and the request's token (the same token again replaces it) and is
+ * answered 2.05 with the Observe option and the current value, in the
+ * format a Read would use. A GET with Observe 1, an RST against a
+ * notification, or a CON notification left unacknowledged after every
+ * retransmission cancels it; so does tether_client_stop(). Notifications
+ * carry the observation's token, its content format and an Observe value
+ * that grows with every message the engine sends (one 24-bit counter for
+ * the whole client, so it also grows across a re-registration).
+ *
+ * When a notification goes, with the attributes in force for that server
+ * (Write-Attributes, PUT with Uri-Query only, on object, instance and
+ * resource; a resource's own value wins over its instance's, which wins
+ * over its object's; pmin and pmax not set at any level come from the
+ * Server object's /1/x/2 (absent: 0) and /1/x/3 (absent or 0: none), R24):
+ *   - the value changed (the application says so with
+ *     tether_client_changed(); a server Write, Create or Delete says so by
+ *     itself) and a change condition holds: without gt, lt and st any
+ *     change; with them, the value crossed gt or lt (in either direction)
+ *     or moved by st or more from the last notified value. Then it goes at
+ *     pmin seconds after the previous notification at the earliest;
+ *   - pmax seconds after the previous notification, changed or not (a pmax
+ *     smaller than pmin is ignored, LwM2M 1.0 §5.1.2).
+ * gt, lt and st belong to numeric (Integer, Float, Unsigned) single
+ * resources only; lt < gt and lt + 2 * st < gt must hold, st >= 0, pmin <=
+ * pmax when both are written at one level, or the request is answered 4.00
+ * and nothing changes. An attribute without a value ("pmin") removes it.
+ * Discover lists each entry's own attributes, and for a resource those it
+ * inherits too.
+ *
+ * Notifications go NON, except CON when the observation's last CON is
+ * notify_con_interval_s old (RFC 7641 §4.5: at least once a day, so a
+ * server that forgot us says so with an RST), or when notify_con_on_change
+ * is set and the notification reports a change rather than pmax running
+ * out. While a CON notification of an observation waits for its ACK, newer
+ * values of that observation wait for it too. A notification whose value
+ * can no longer be read (its instance was deleted) goes as that error
+ * (4.04) without Observe option and ends the observation (RFC 7641 §3.2).
+ *
+ * Notification storing (R21). While a server is disabled (R20) or the
+ * client is offline for it (not registered: Register pending, failed or
+ * backing off), its notifications are encoded when due, as they would have
+ * been sent, and appended to that server's store
+ * (TETHER_CLIENT_NOTIFY_STORE_BYTES) when /1/x/6 is true, or discarded
+ * (counted) when it is false. Once registered again, the store is sent
+ * first, oldest first, each with a fresh Observe value; notifications
+ * produced meanwhile queue behind it, so the server sees them in order.
+ * Overflow drops the oldest stored notification (counted in `dropped`).
+ * Stored notifications of an observation that ended meanwhile are dropped
+ * unsent. tether_client_get_notify_stats() reports all of it.
+ *
+ * Queue mode (LwM2M 1.0 §5.3.1.1 and §8.3, binding "UQ"). A server whose
+ * current binding (/1/x/7) has Q is reachable only for an awake window
+ * (queue_awake_ms, MAX_TRANSMIT_WAIT by default: 93 s) after the last
+ * datagram the client sent to or received from it, and while an exchange
+ * with it is in flight. Then the engine reports TETHER_CLIENT_EV_SLEEPING
+ * and drops whatever that server sends until the client next sends it
+ * something (a notification, an Update, a Register), which reports
+ * TETHER_CLIENT_EV_AWAKE and opens a new window. tether_client_listening()
+ * says whether any server is reachable now: an adapter may power its radio
+ * down (or stop reading the socket) while it is 0 and must bring it up
+ * before sending, which it does anyway when tether_client_send() yields a
+ * datagram; the engine's deadline still wakes it for Updates and pmax.
  */
 #ifndef TETHER_CLIENT_H
 #define TETHER_CLIENT_H
@@ -116,6 +181,15 @@ typedef enum tether_client_event_type {
     TETHER_CLIENT_EV_ENABLED,          /* the Disable Timeout is over; Registering (R20) */
     TETHER_CLIENT_EV_WRITTEN,          /* a server changed a value: path (R8, R22) */
     TETHER_CLIENT_EV_REBOOT,           /* /3/0/4 Reboot executed: the application reboots */
+    TETHER_CLIENT_EV_OBSERVED,         /* a server observes path (Observe 0 answered) */
+    TETHER_CLIENT_EV_OBSERVE_CANCELLED, /* an observation of path ended; err says why:
+                                           0 (Observe 1 or a replaced token),
+                                           RESET (RST), TIMEOUT (CON not ACKed),
+                                           NOT_FOUND (the target went away),
+                                           CANCELLED (stop) */
+    TETHER_CLIENT_EV_SLEEPING,         /* queue mode: the awake window for ssid ended,
+                                          its datagrams are dropped now */
+    TETHER_CLIENT_EV_AWAKE,            /* queue mode: the client sends to ssid again */
 } tether_client_event_type;
 
 /* "REGISTERED", ...; "?" for anything else. Static storage. */
@@ -128,7 +202,8 @@ typedef struct tether_client_event {
     int err;              /* TETHER_ERR_TIMEOUT / RESET / CANCELLED / NOMEM..., or 0 */
     tether_time at;       /* see each type; TETHER_TIME_NEVER if none */
     const char *location; /* REGISTERED: "rd/5a3f", borrowed for the call; else NULL */
-    tether_lwm2m_path path; /* WRITTEN: what changed (len 0 otherwise) */
+    tether_lwm2m_path path; /* WRITTEN: what changed; OBSERVED, OBSERVE_CANCELLED:
+                               the observed target (len 0 otherwise) */
 } tether_client_event;
 
 /* One callback for everything the application hears about (STYLE rule 10).
@@ -210,6 +285,13 @@ typedef struct tether_client_config {
     uint32_t retry_initial_s; /* Register back-off, first delay: 60 (LwM2M 1.1's default
                                  Communication Retry Timer) */
     uint32_t retry_max_s;     /* Register back-off cap: 3600 */
+    uint32_t notify_con_interval_s; /* a notification goes CON when its observation's
+                                       last CON is this old: 86400 (RFC 7641 §4.5);
+                                       0: every notification goes CON */
+    uint8_t notify_con_on_change;   /* nonzero: notifications that report a change go
+                                       CON (pmax ones stay NON): 0 */
+    uint32_t queue_awake_ms;  /* queue mode awake window; 0: MAX_TRANSMIT_WAIT of the
+                                 CoAP config (93 s with its defaults): 0 */
     tether_coap_config coap;  /* the exchange layer; rand and log below are copied into it */
     tether_rand_fn rand;      /* required: jitter, tokens, message ids */
     void *rand_user;
@@ -299,24 +381,31 @@ int tether_client_stopped(const tether_client *c);
 /* --- the sans-I/O engine (STYLE rule 9) ------------------------------------ */
 
 /* Feed one received datagram. Datagrams from a peer that is no server's,
- * or from a disabled server (R20), are dropped unread.
+ * from a disabled server (R20), or from a queue-mode server whose awake
+ * window is over, are dropped unread.
  * peer, buf: borrowed. now: never decreasing.
  * Returns 0, or the CoAP layer's error for a datagram that does not parse
  * (dropped). Must not be called from the event callback (TETHER_ERR_REENTRANT). */
 int tether_client_recv(tether_client *c, tether_time now, const tether_peer *peer,
                        const uint8_t *buf, size_t len);
 
-/* Take the next datagram to send: as tether_coap_send(). */
+/* Take the next datagram to send: as tether_coap_send(). A datagram to a
+ * queue-mode server that was asleep wakes it (TETHER_CLIENT_EV_AWAKE, from
+ * this call); when the CoAP queue runs dry, stored notifications that were
+ * waiting for room are queued and the first of them returned. */
 int tether_client_send(tether_client *c, tether_time now, tether_peer *peer, uint8_t *buf,
                        size_t cap, size_t *len);
 
-/* When tether_client_on_timeout() should next be called (the earlier of the
- * CoAP layer's and the registration timers); TETHER_TIME_NEVER if none.
- * Cost: O(TETHER_CLIENT_MAX_SERVERS). */
+/* When tether_client_on_timeout() should next be called (the earliest of
+ * the CoAP layer's, the registration, notification and awake-window
+ * timers); TETHER_TIME_NEVER if none. Cost: O(TETHER_CLIENT_MAX_SERVERS +
+ * TETHER_CLIENT_MAX_OBSERVATIONS); each observation keeps its own
+ * deadline, worked out when something it depends on changes. */
 tether_time tether_client_next_deadline(const tether_client *c);
 
 /* Run what is due: retransmissions, Registers, Updates, the end of a
- * Disable. Cheap to call early. Returns 0. */
+ * Disable, notifications (and the stores of servers that are back), the
+ * end of awake windows. Cheap to call early. Returns 0. */
 int tether_client_on_timeout(tether_client *c, tether_time now);
 
 /* --- local changes ---------------------------------------------------------- */
@@ -336,6 +425,17 @@ int tether_client_trigger_update(tether_client *c, tether_time now, uint16_t ssi
 /* The application created or deleted instances of its objects by itself:
  * every registered server gets an Update with the object list. Returns 0. */
 int tether_client_objects_changed(tether_client *c, tether_time now);
+
+/* The value of path changed (a sensor reading, a local setting): the
+ * observations it touches (on path, inside it or around it) are looked at
+ * now, and notify when their attributes say so (with gt, lt or st the
+ * value is read through the object's read handler right away). Cost:
+ * O(TETHER_CLIENT_MAX_OBSERVATIONS), nothing sent when nothing observes
+ * path. path: borrowed, depth 1..4. Must not be called from an object
+ * handler (note the change, report it after the engine call returns) nor
+ * from the event callback (TETHER_ERR_REENTRANT).
+ * Returns 0, or TETHER_ERR_INVAL (bad path). */
+int tether_client_changed(tether_client *c, tether_time now, const tether_lwm2m_path *path);
 
 /* --- accessors ------------------------------------------------------------ */
 
@@ -357,6 +457,28 @@ const char *tether_client_errmsg(const tether_client *c);
 
 /* The CoAP layer's counters. */
 void tether_client_coap_stats(const tether_client *c, tether_coap_stats *out);
+
+/* Information reporting and notification storing (R21) for one server. */
+typedef struct tether_client_notify_stats {
+    uint32_t observations; /* observations of that server now */
+    uint32_t stored;       /* notifications waiting in its store now */
+    uint32_t stored_bytes; /* bytes of the store they take */
+    uint64_t sent;         /* notifications sent (stored ones included) */
+    uint64_t stored_total; /* notifications that went into the store */
+    uint64_t dropped;      /* stored notifications dropped: overflow (oldest first),
+                              or their observation ended before they could go */
+    uint64_t discarded;    /* produced offline with /1/x/6 false (or no store
+                              compiled in): never stored */
+} tether_client_notify_stats;
+
+/* out: filled (all zero with observation compiled out).
+ * Returns 0 or TETHER_ERR_NOT_FOUND (no such server). */
+int tether_client_get_notify_stats(const tether_client *c, uint16_t ssid,
+                                   tether_client_notify_stats *out);
+
+/* Nonzero while some server can reach the client: one that is not in queue
+ * mode, or one in queue mode inside its awake window. See "Queue mode". */
+int tether_client_listening(const tether_client *c);
 
 #ifdef __cplusplus
 }

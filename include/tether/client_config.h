@@ -77,6 +77,39 @@
 #define TETHER_CLIENT_MAX_BODY 4096
 #endif
 
+/* Observations (LwM2M 1.0 §5.5, RFC 7641) held at once, all servers
+ * together: each is one (server, token) pair on an object, instance or
+ * resource, about 90 bytes. A management server observes a handful of
+ * resources per device (a sensor value, the battery, the location); 16
+ * leaves room for two servers doing that. An Observe beyond it is answered
+ * as a plain Read, without the Observe option, which RFC 7641 §4.1 allows:
+ * the server then knows it is not observing. 0 compiles observation out
+ * (with Write-Attributes and notification storing): Observe is then always
+ * a plain Read and Write-Attributes is answered 5.01. */
+#ifndef TETHER_CLIENT_MAX_OBSERVATIONS
+#define TETHER_CLIENT_MAX_OBSERVATIONS 16
+#endif
+
+/* Write-Attributes entries (LwM2M 1.0 §5.4.4), all servers together: one
+ * per (server, object / instance / resource) that has any of pmin, pmax,
+ * gt, lt, st, about 48 bytes each. One per observed target plus one at
+ * object level is the usual pattern, hence the same count as observations.
+ * A Write-Attributes that needs a new entry beyond it is answered 5.00 and
+ * changes nothing. Ignored (0) when observation is compiled out. */
+#ifndef TETHER_CLIENT_MAX_ATTRS
+#define TETHER_CLIENT_MAX_ATTRS 16
+#endif
+
+/* Notification storing (R21), bytes per server: notifications produced
+ * while that server is disabled or the client is offline wait here, each
+ * as a 6-byte header plus its encoded payload, and go out in order once the
+ * client is registered again. A text/plain temperature is about 10 bytes,
+ * so 512 holds some 30 of them. When full the oldest are dropped (counted).
+ * 0 compiles storing out: such notifications are then always discarded. */
+#ifndef TETHER_CLIENT_NOTIFY_STORE_BYTES
+#define TETHER_CLIENT_NOTIFY_STORE_BYTES 512
+#endif
+
 /* Strings of the Device object (/3/0/0..3, 16) are kept by pointer (the
  * caller's, typically in flash), so they need no size here. */
 

@@ -284,6 +284,13 @@ int tether_coap_build_payload_commit(tether_coap_builder *b, size_t n);
 /* The final length. Returns 0 or the first error of the build. */
 int tether_coap_build_finish(const tether_coap_builder *b, size_t *len);
 
+/* The Message ID in the header of the message in b. The exchange layer
+ * writes the id it picks into the builder's buffer when it sends (see
+ * tether_coap_msg_send()), so this is how the sender of a NON, which is not
+ * tracked, learns the id an RST against it would carry. mid: out.
+ * Returns 0, or TETHER_ERR_INVAL (no header: the build failed at init). */
+int tether_coap_build_mid(const tether_coap_builder *b, uint16_t *mid);
+
 /* Human form of a code: "2.05". out must hold 5 bytes. Returns out. */
 char *tether_coap_code_str(uint8_t code, char out[5]);
 

@@ -241,7 +241,9 @@ int tether_coap_msg_begin(tether_coap_ctx *ctx, tether_coap_builder *b, uint8_t 
  * TETHER_ERR_RESET when an RST matches its message id. A CON response waits
  * for its ACK (status 0, resp NULL), RST or timeout.
  * A NON response is fire-and-forget: done is not called (an RST against it
- * goes to on_reset).
+ * goes to on_reset). On success b's buffer holds the message as queued,
+ * Message ID included (tether_coap_build_mid()), until the next
+ * tether_coap_msg_begin() or tether_coap_reply_begin() on ctx.
  * Returns 0, or with nothing sent and done never called:
  * TETHER_ERR_BUSY (no free exchange slot, the send queue is full (counted
  * in txq_full), or no unused random token left for that peer),

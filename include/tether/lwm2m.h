@@ -11,8 +11,11 @@
  * caller keeps that buffer alive for as long as it uses the view.
  *
  * Link-format (RFC 6690 as LwM2M uses it) is in tether/lwm2m_link.h, OMA-TLV
- * in tether/lwm2m_tlv.h. The engines decide what a failure means on the
- * wire; the contracts below say which CoAP answer the spec expects.
+ * in tether/lwm2m_tlv.h, LwM2M JSON in tether/lwm2m_json.h, SenML JSON and
+ * CBOR in tether/lwm2m_senml.h, CBOR in tether/lwm2m_cbor.h, and choosing
+ * among them by Content-Format in tether/lwm2m_fmt.h. The engines decide
+ * what a failure means on the wire; the contracts below say which CoAP
+ * answer the spec expects.
  */
 #ifndef TETHER_LWM2M_H
 #define TETHER_LWM2M_H
@@ -118,6 +121,10 @@ typedef enum tether_lwm2m_type {
     TETHER_LWM2M_TIME = 6,     /* seconds since 1970-01-01 UTC, signed */
     TETHER_LWM2M_OBJLNK = 7,   /* object:instance, 65535:65535 is "no link" */
     TETHER_LWM2M_UNSIGNED = 8, /* LwM2M 1.1 Unsigned Integer */
+    TETHER_LWM2M_CORELNK = 9,  /* LwM2M 1.1 Corelnk: a String holding CoRE
+                                  link-format (RFC 6690). Object definitions
+                                  use it; the codecs here do not, and carry
+                                  such a value as a STRING. */
 } tether_lwm2m_type;
 
 /* Alias used by object definitions. */
@@ -176,6 +183,59 @@ tether_lwm2m_value tether_lwm2m_value_opaque(const void *p, size_t len);
 /* "Integer", "String", ... ; "?" for anything else. Static storage. */
 const char *tether_lwm2m_type_name(int type);
 
+/* The value in as a value of type (a resource's type from its object
+ * definition), for values that came out of a typed content format (LwM2M
+ * JSON, SenML, CBOR), which carry the type the sender chose rather than the
+ * resource's:
+ *   same type                      copied
+ *   INTEGER, TIME, UNSIGNED        to each other when the number fits, and
+ *                                  to FLOAT (rounded to the nearest double)
+ *   FLOAT                          to INTEGER, TIME, UNSIGNED when integral
+ *                                  and in range ("v":1.0 for an integer)
+ *   STRING -> OBJLNK               "obj:inst", each decimal 0..65535
+ *   STRING -> OPAQUE               base64 (RFC 4648 §4, '=' padding optional,
+ *                                  zero trailing bits), as LwM2M JSON "sv"
+ *                                  carries opaque data; decoded into scratch
+ * Everything else (BOOLEAN from anything but BOOLEAN, a NONE input, a
+ * STRING for a number...) is a mismatch. For a CORELNK resource ask for
+ * STRING: the codecs carry Corelnk as text.
+ * in, out: borrowed; out may be in; untouched on error. scratch: cap bytes,
+ * only used for base64; the result's view points into it (kept). scratch
+ * may be the input's own bytes (decoding works in place) but must not
+ * overlap them otherwise.
+ * Returns 0, TETHER_ERR_MALFORMED (mismatch, out of range, bad base64: the
+ * spec answers 4.00), TETHER_ERR_NOSPACE (scratch too small) or
+ * TETHER_ERR_INVAL (type is NONE, CORELNK or unknown). */
+int tether_lwm2m_value_convert(const tether_lwm2m_value *in, int type, uint8_t *scratch,
+                               size_t cap, tether_lwm2m_value *out);
+
+/* --- records ---------------------------------------------------------------
+ *
+ * One (path, value) pair as a content-format decoder yields it
+ * (tether/lwm2m_fmt.h, and the per-format iterators). */
+
+/* Where a record's value came from when the format carries no type. */
+typedef enum tether_lwm2m_raw {
+    TETHER_LWM2M_RAW_NONE = 0,   /* typed: value.type is what the format said */
+    TETHER_LWM2M_RAW_TEXT = 1,   /* text/plain bytes: decode by the resource type */
+    TETHER_LWM2M_RAW_TLV = 2,    /* an OMA-TLV entry's value bytes */
+    TETHER_LWM2M_RAW_OPAQUE = 3, /* application/octet-stream: OPAQUE only */
+} tether_lwm2m_raw;
+
+typedef struct tether_lwm2m_record {
+    tether_lwm2m_path path; /* full and valid: base name + name resolved */
+    /* raw == NONE: the value with the type the format carries (a JSON
+     * number is INTEGER, UNSIGNED or FLOAT by its spelling), or type NONE
+     * for a record that names a node without a value (a SenML record with
+     * only a name; an empty TLV object instance or multiple resource).
+     * raw != NONE: an OPAQUE view of the undecoded value bytes; use
+     * tether_lwm2m_record_value() (tether/lwm2m_fmt.h) with the type. */
+    tether_lwm2m_value value;
+    double time;      /* seconds, base time + time as sent; when has_time */
+    uint8_t has_time; /* a time or base time applied to this record */
+    uint8_t raw;      /* tether_lwm2m_raw */
+} tether_lwm2m_record;
+
 /* Nonzero when buf[0..len) is well-formed UTF-8 (RFC 3629: no overlongs, no
  * surrogates, nothing past U+10FFFF). The decoders below do not call it: a
  * string is bytes to them; engines that must refuse bad text (R19) do. */
@@ -221,8 +281,8 @@ int tether_lwm2m_text_encode(const tether_lwm2m_value *v, uint8_t *out, size_t c
 int tether_lwm2m_opaque_decode(const uint8_t *buf, size_t len, int type, tether_lwm2m_value *out);
 
 /* Decode a single value in content format fmt (TETHER_FMT_TEXT or
- * TETHER_FMT_OPAQUE); TLV and JSON carry several values and have their own
- * APIs. Returns what the format's decoder returns, or TETHER_ERR_UNSUPPORTED
+ * TETHER_FMT_OPAQUE); the other formats carry records (tether/lwm2m_fmt.h
+ * decodes every format, these two included). Returns what the format's decoder returns, or TETHER_ERR_UNSUPPORTED
  * for any other fmt (the spec answers 4.15). */
 int tether_lwm2m_single_decode(uint32_t fmt, const uint8_t *buf, size_t len, int type,
                                tether_lwm2m_value *out);

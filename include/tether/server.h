@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The LwM2M server engine: the Client Registration Interface (LwM2M 1.0 §5.3,
- * as clarified by the change request behind REQUIREMENTS R1..R18) and a small
- * device-management request API, sans-I/O on a CoAP exchange context.
+ * as clarified by the change request behind REQUIREMENTS R1..R18), Device
+ * Management (§5.4: Read, Write, Execute, Discover, Create, Delete,
+ * Write-Attributes), Information Reporting (§5.5: Observe, with RFC 7641
+ * freshness) and Queue Mode (§8.3.1 / 1.1 §6.5), sans-I/O on a CoAP exchange
+ * context.
  *
  * The engine owns a tether_coap_ctx and exposes the same four calls as the
  * exchange layer (recv, send, next_deadline, on_timeout), so any adapter loop
@@ -15,7 +18,8 @@
  * What it leaves to others: sockets and address formatting (the adapter owns
  * tether_peer), persistence, DTLS identities (a later issue), and the meaning
  * of a device's objects (the embedding code reads and writes them through
- * tether_server_read() and friends).
+ * tether_server_read() and friends; typed decoding of what comes back is
+ * tether/model.h's job, or the caller's).
  *
  * Invariant: every registration is in three places at once -- the index by
  * location id, the index by endpoint name, and the expiry heap keyed by
@@ -30,6 +34,7 @@
 #include "tether/coap.h"
 #include "tether/coap_exchange.h"
 #include "tether/err.h"
+#include "tether/lwm2m.h"
 #include "tether/types.h"
 
 #ifdef __cplusplus
@@ -93,6 +98,14 @@ typedef enum tether_server_event_type {
     TETHER_SERVER_EV_REPLACED = 5,     /* R15: removed by a new Register of its endpoint;
                                           the new one's REGISTERED follows */
     TETHER_SERVER_EV_LIFETIME = 6,     /* R10: outcome of the lifetime read or write */
+    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp);
+                                          stale ones (RFC 7641 §3.4) are dropped */
+    TETHER_SERVER_EV_OBSERVE_END = 8,  /* an observation ended, for any reason: status
+                                          and resp->reason say why */
+    TETHER_SERVER_EV_SLEEPING = 9,     /* queue mode: the awake window passed with no
+                                          message from the client */
+    TETHER_SERVER_EV_AWAKE = 10,       /* queue mode: a sleeping client spoke; its
+                                          queued requests (queued) go out next */
 } tether_server_event_type;
 
 /* What an Update changed (tether_server_event.changed). */
@@ -124,27 +137,207 @@ typedef struct tether_server_event {
     int status;
     uint8_t code;
     tether_server_lifetime_sync via;
+    /* NOTIFICATION, OBSERVE_END: the response as the observation's callback
+     * sees it (borrowed for the call). OBSERVE_END: status as that final
+     * callback's. */
+    const struct tether_server_response *resp;
+    uint32_t queued; /* AWAKE: requests waiting for the client, sent next */
 } tether_server_event;
 
 /* One callback for every event. now: the engine's time of the event. */
 typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether_server_event *ev);
 
-/* --- device management responses ------------------------------------------ */
+/* --- device management requests and responses ------------------------------
+ *
+ * Every operation is one tether_server_submit() (or one of the shorthands
+ * below). The engine copies what it needs, sends the CoAP request to the
+ * address and socket of the registration's latest Register or Update (R14),
+ * and calls the callback exactly once with the outcome -- or, for an
+ * observation, once per notification and once more, final, when it ends.
+ * A call that fails never calls it.
+ *
+ *   operation         method  path             options / payload
+ *   Read              GET     /o[/i[/r[/ri]]]  Accept (optional)
+ *   Discover          GET     /o[/i[/r]]       Accept: 40; answer parsed into links
+ *   Write (replace)   PUT     /o/i[/r[/ri]]    Content-Format + payload
+ *   Write (partial)   POST    /o/i[/r[/ri]]    Content-Format + payload
+ *   Execute           POST    /o/i/r           arguments as text/plain (§5.4.5)
+ *   Create            POST    /o               Content-Format + payload (TLV: the
+ *                                              instance, or its resources);
+ *                                              2.01's Location-Path gives the id
+ *   Delete            DELETE  /o/i
+ *   Write-Attributes  PUT     /o[/i[/r[/ri]]]  Uri-Query pmin, pmax, gt, lt, st
+ *   Observe           GET     /o[/i[/r[/ri]]]  Observe: 0, Accept (optional)
+ *
+ * Large bodies move block-wise (RFC 7959): a payload that does not fit one
+ * datagram goes out in Block1 blocks, an answer the client sends in Block2
+ * blocks is fetched block by block and handed over whole.
+ *
+ * Timeouts: a request fails with TETHER_ERR_TIMEOUT when no final answer came
+ * within its timeout (tether_server_request.timeout_ms, else
+ * cfg.request_timeout_ms) counted from when it was sent, or earlier when the
+ * CoAP layer gives up (no ACK after MAX_RETRANSMIT, or no separate response
+ * within EXCHANGE_LIFETIME of the empty ACK). An observation's timeout covers
+ * only its first answer. Time spent queued for a sleeping client does not
+ * count: the queue is bounded per registration instead, and emptied when the
+ * registration goes away.
+ *
+ * When the registration goes away (De-register, expiry, a new Register of the
+ * same endpoint), every request to it that is in flight and every observation
+ * of it ends at once with TETHER_ERR_CANCELLED and a reason sentence
+ * (resp->reason: "ep=dev1 de-registered", "...'s registration expired (R6)",
+ * "...registered again (R15)"); an observation also when the client moves to
+ * a new address (its notifications would come from there; observe again).
+ * A request already in flight when the client moves keeps retransmitting to
+ * the old address until it ends (its next block, if any, goes to the new
+ * one); the CoAP layer matches answers by address and token.
+ * Requests still queued for a sleeping client are the exception on a new
+ * Register: they were addressed to the endpoint and go to the new
+ * registration, right after its 2.01.
+ */
 
 #define TETHER_SERVER_NO_FORMAT UINT32_MAX
 
+typedef enum tether_server_op {
+    TETHER_SERVER_OP_READ = 1,
+    TETHER_SERVER_OP_WRITE = 2,         /* replace: PUT */
+    TETHER_SERVER_OP_WRITE_PARTIAL = 3, /* partial update: POST */
+    TETHER_SERVER_OP_EXECUTE = 4,
+    TETHER_SERVER_OP_DISCOVER = 5,
+    TETHER_SERVER_OP_CREATE = 6,
+    TETHER_SERVER_OP_DELETE = 7,
+    TETHER_SERVER_OP_WRITE_ATTRS = 8,
+    TETHER_SERVER_OP_OBSERVE = 9,
+} tether_server_op;
+
+/* "read", "write", ... ; "?" for anything else. Static storage. */
+const char *tether_server_op_name(int op);
+
+/* Notification attributes (LwM2M 1.0 §5.1.2) as bits of tether_server_attrs. */
+enum tether_server_attr {
+    TETHER_ATTR_PMIN = 1u << 0, /* minimum period, s */
+    TETHER_ATTR_PMAX = 1u << 1, /* maximum period, s */
+    TETHER_ATTR_GT = 1u << 2,   /* greater than */
+    TETHER_ATTR_LT = 1u << 3,   /* less than */
+    TETHER_ATTR_ST = 1u << 4,   /* step */
+    TETHER_ATTR_DIM = 1u << 5,  /* number of resource instances: Discover answers only */
+};
+
+typedef struct tether_server_attrs {
+    unsigned set;   /* tether_server_attr bits that carry a value below */
+    unsigned clear; /* Write-Attributes: bits sent without a value ("?pmin"),
+                       which removes the attribute on the client */
+    uint32_t pmin, pmax;
+    double gt, lt, st;
+    uint32_t dim;
+} tether_server_attrs;
+
+/* Check attributes for Write-Attributes: only PMIN..ST in set and clear, no
+ * bit in both, gt / lt / st finite, st >= 0, pmax >= pmin when both are
+ * set, and (LwM2M 1.0 §5.1.2) lt < gt and lt + 2*st < gt when those are
+ * set. a: borrowed. why: out, may be NULL; a static sentence on error.
+ * Returns 0 or TETHER_ERR_INVAL. */
+int tether_server_attrs_check(const tether_server_attrs *a, const char **why);
+
+/* One entry of a Discover answer: the path, relative to the client's root,
+ * and the attributes the client listed for it (set bits; dim included). */
+typedef struct tether_server_link {
+    tether_lwm2m_path path;
+    tether_server_attrs attrs;
+    uint8_t has_ver; /* ver attribute (object version, 1.1) */
+    uint8_t ver_major, ver_minor;
+} tether_server_link;
+
+/* A request's handle: nonzero, unique among live requests. An observation's
+ * id is its CoAP token (8 bytes, read big-endian), so what a capture shows
+ * on the wire maps to it; plain requests count up from 1. */
+typedef uint64_t tether_server_req_id;
+
+typedef struct tether_server_request {
+    tether_server_op op;
+    const char *path;           /* borrowed: "/3/0/1" (no root path: the engine adds
+                                   the client's alternate root, e.g. /lwm2m) */
+    uint32_t format;            /* Write, Create: the payload's Content-Format
+                                   (required); others: ignored */
+    uint32_t accept;            /* Read, Observe: Accept, or TETHER_SERVER_NO_FORMAT
+                                   for none; others: ignored (Discover asks for 40) */
+    const void *payload;        /* copied; Write, Create, Execute (arguments
+                                   "0='abc',1", checked against §5.4.5's grammar) */
+    size_t len;
+    const tether_server_attrs *attrs; /* copied; Write-Attributes (checked as
+                                   tether_server_attrs_check()) */
+    uint32_t timeout_ms;        /* 0: cfg.request_timeout_ms */
+} tether_server_request;
+
+/* One typed value of an answer (Read, a notification), decoded from its
+ * content format with the object models of cfg.models. */
+typedef struct tether_server_value {
+    tether_lwm2m_path path;   /* full: /o/i/r or /o/i/r/ri (or shorter for an
+                                 empty instance or multiple resource: type NONE) */
+    tether_lwm2m_value value; /* STRING and OPAQUE views are borrowed for the call */
+    /* 0: value has the resource's type by its object model. Otherwise the
+     * value is what the format gave (TLV and octet-stream bytes as OPAQUE,
+     * text as STRING, a JSON/SenML/CBOR value with the type it carries) and
+     * err says why it is not typed: TETHER_ERR_NOT_FOUND (no model for the
+     * object or resource, or no cfg.models), TETHER_ERR_MALFORMED (it does
+     * not fit the model's type), TETHER_ERR_UNSUPPORTED (the format cannot
+     * carry that type). */
+    int err;
+    uint8_t has_time;         /* SenML / LwM2M JSON: a time came with it */
+    double time;              /* seconds */
+} tether_server_value;
+
 typedef struct tether_server_response {
-    uint8_t code;            /* e.g. TETHER_COAP_CONTENT, TETHER_COAP_NOT_FOUND */
+    uint8_t code;            /* e.g. TETHER_COAP_CONTENT, TETHER_COAP_NOT_FOUND; 0 when
+                                status is not 0 (no answer) */
     uint32_t content_format; /* TETHER_SERVER_NO_FORMAT when the answer has none */
-    const uint8_t *payload;  /* borrowed for the call; NULL when payload_len == 0 */
+    const uint8_t *payload;  /* borrowed for the call; NULL when payload_len == 0;
+                                a Block2 answer is whole here */
     size_t payload_len;
+    /* Since the device-management issue: */
+    const char *reason;      /* never NULL: "" with status 0, else a sentence naming
+                                the endpoint and why ("ep=dev1 de-registered") */
+    tether_server_req_id id; /* the request's handle; 0 for internal requests */
+    tether_server_op op;
+    const char *ep;          /* the endpoint name, borrowed for the call */
+    tether_lwm2m_path path;  /* the request's path */
+    uint16_t created_iid;    /* Create answered 2.01 with a Location-Path: the new
+                                instance id; else TETHER_SERVER_NO_IID */
+    const tether_server_link *links; /* Discover answered 2.05 in link-format:
+                                the entries, borrowed for the call; else NULL */
+    size_t n_links;
+    /* Read, Observe (and notifications) answered 2.05 in a record format
+     * (text, opaque, TLV, CBOR, SenML JSON/CBOR, LwM2M JSON): the values,
+     * borrowed for the call; values_status 0, or why the payload could not
+     * be decoded (TETHER_ERR_UNSUPPORTED: a format this build cannot read;
+     * TETHER_ERR_MALFORMED). NULL, 0 and 0 for other answers. */
+    const tether_server_value *values;
+    size_t n_values;
+    int values_status;
+    uint32_t observe_seq;    /* a notification's Observe value, when has_seq */
+    uint8_t has_seq;
+    uint8_t final;           /* 1 on the last call for this request (always, but
+                                for an observation's notifications) */
 } tether_server_response;
 
-/* The outcome of tether_server_read() / _write() / _execute(): called exactly
- * once for a call that returned 0, never for one that failed.
- * status 0: resp is the device's answer (any code). Otherwise resp is NULL and
- * status is TETHER_ERR_TIMEOUT, TETHER_ERR_RESET or TETHER_ERR_CANCELLED
- * (the server was freed). */
+/* The outcome of a request. resp is never NULL.
+ * Plain requests: called exactly once (final 1). status 0: resp is the
+ * client's answer, any code (4.04 is an answer, not a failure). Otherwise
+ * resp->code is 0 and status is TETHER_ERR_TIMEOUT, TETHER_ERR_RESET (the
+ * client answered RST), TETHER_ERR_CANCELLED (the registration went away,
+ * tether_server_cancel(), or the server was freed), TETHER_ERR_MALFORMED (a
+ * block-wise transfer the client broke off or garbled) or
+ * TETHER_ERR_TOO_LARGE (a Block2 answer beyond cfg.max_response_body); see
+ * resp->reason.
+ * Observations: the first call carries the answer to the Observe request;
+ * when it is 2.xx with an Observe option the observation is established and
+ * every fresh notification comes as another call (status 0, final 0) in
+ * order -- one that is older than the last delivered (RFC 7641 §3.4) is
+ * dropped. The observation ends with exactly one final call: the client's
+ * answer without Observe or with an error code (status 0), or a failure
+ * status as above.
+ * The callback may submit and cancel requests (this one included) but not
+ * call tether_server_recv(), _on_timeout() or _free(). */
 typedef void (*tether_server_response_fn)(void *arg, tether_time now, int status,
                                           const tether_server_response *resp);
 
@@ -163,6 +356,23 @@ typedef struct tether_server_config {
     size_t max_register_payload;  /* largest link-format payload, Block1 included; 65536 */
     uint16_t max_block1_transfers; /* Block1 Registers in progress at once; 64 */
     uint32_t expire_slice;        /* registrations expired per on_timeout call at most; 1024 */
+    /* Device management, observation and queue mode: */
+    uint32_t request_timeout_ms;  /* a request's timeout when the call gives none,
+                                     from when it is sent; 120000 (longer than
+                                     MAX_TRANSMIT_WAIT, 93 s, so CoAP's own
+                                     retransmissions run their course first) */
+    size_t max_request_body;      /* largest Write / Create / Execute payload, sent in
+                                     Block1 blocks beyond one datagram; 65536 */
+    size_t max_response_body;     /* largest answer reassembled from Block2; 65536 */
+    uint32_t awake_window_ms;     /* queue mode: how long a client listens after its
+                                     last message before it counts as sleeping;
+                                     93000 (MAX_TRANSMIT_WAIT, LwM2M 1.1 §6.5) */
+    const struct tether_model_registry *models; /* optional, kept: object models
+                                     (tether/model.h) that type the values of
+                                     answers; without them TLV values stay OPAQUE */
+    uint16_t queue_max;           /* queue mode: requests held for one sleeping
+                                     registration; beyond it a request fails with
+                                     TETHER_ERR_BUSY; 16 */
     tether_coap_config coap;      /* the exchange layer's config; rand and log are
                                      taken from below */
     tether_rand_fn rand;          /* required: ids, tokens, the hash seed */
@@ -174,8 +384,9 @@ typedef struct tether_server_config {
 } tether_server_config;
 
 /* Fill cfg with the defaults above (coap: tether_coap_config_default() with
- * max_exchanges 256, dedup_entries 4096, txq_bytes 256 KiB: a server talks to
- * many peers at once). */
+ * max_exchanges 4096, dedup_entries 4096, txq_bytes 256 KiB: a server talks to
+ * many peers at once; every live observation and every R10 lifetime read
+ * holds one exchange, so a storm of Registers without lt needs many). */
 void tether_server_config_default(tether_server_config *cfg);
 
 /* --- construction ---------------------------------------------------------- */
@@ -223,31 +434,114 @@ int tether_server_on_timeout(tether_server *srv, tether_time now);
 
 /* --- device management ----------------------------------------------------- */
 
+/* Start an operation (see the table above) on the registered endpoint ep.
+ * ep: copied. req: borrowed (everything it points to is copied). cb:
+ * required; arg: kept for it. id: out, may be NULL; the handle for
+ * tether_server_cancel(). May be called from any tether callback.
+ * When the registration is in queue mode and its client sleeps, the request
+ * waits in the registration's queue and goes out when the client next
+ * speaks (Register, Update, a notification or any answer).
+ * Returns 0 (cb will run as described at tether_server_response_fn), or, cb
+ * never called and tether_server_errmsg() saying why:
+ *   TETHER_ERR_NOT_FOUND  no such endpoint;
+ *   TETHER_ERR_INVAL      cb NULL, op unknown, path not an LwM2M path of a
+ *                         depth the operation takes, a Write or Create
+ *                         without a format, bad Execute arguments, bad
+ *                         attributes;
+ *   TETHER_ERR_TOO_LARGE  payload over cfg.max_request_body;
+ *   TETHER_ERR_BUSY       the sleeping client's queue is full, or no CoAP
+ *                         exchange slot or send-queue space right now;
+ *   TETHER_ERR_NOMEM. */
+int tether_server_submit(tether_server *srv, tether_time now, const char *ep,
+                         const tether_server_request *req, tether_server_response_fn cb,
+                         void *arg, tether_server_req_id *id);
+
 /* Read (GET) path ("/3/0/1", "/1", ...) on the registered endpoint ep.
- * Sent to the address of its latest Register or Update, from the adapter
- * socket it used (R14). accept: a Content-Format for the Accept option, or
- * TETHER_SERVER_NO_FORMAT for none. ep, path: copied. cb: required; arg: kept
- * for it. May be called from any tether callback.
- * Returns 0 (cb will run exactly once), TETHER_ERR_NOT_FOUND (no such
- * endpoint), TETHER_ERR_INVAL (path is not an LwM2M path, cb NULL) or
- * TETHER_ERR_BUSY (no exchange slot or send queue space); cb never runs on
- * error. */
+ * accept: a Content-Format for the Accept option, or TETHER_SERVER_NO_FORMAT
+ * for none. As tether_server_submit() with the default timeout. */
 int tether_server_read(tether_server *srv, tether_time now, const char *ep, const char *path,
                        uint32_t accept, tether_server_response_fn cb, void *arg);
 
 /* Write payload (format: its Content-Format) to path: PUT (replace) or, with
- * partial nonzero, POST (partial update). payload: copied, len bytes; it must
- * fit one datagram (TETHER_ERR_TOO_LARGE otherwise). Other rules as
- * tether_server_read(). */
+ * partial nonzero, POST (partial update). payload: copied, len bytes, at most
+ * cfg.max_request_body (Block1 beyond a datagram). As tether_server_submit(). */
 int tether_server_write(tether_server *srv, tether_time now, const char *ep, const char *path,
                         uint32_t format, const void *payload, size_t len, int partial,
                         tether_server_response_fn cb, void *arg);
 
 /* Execute (POST) path, a resource, with optional arguments (text, LwM2M 1.0
- * §5.4.5; may be NULL with len 0). Other rules as tether_server_read(). */
+ * §5.4.5: "0='abc',1"; may be NULL with len 0). As tether_server_submit(). */
 int tether_server_execute(tether_server *srv, tether_time now, const char *ep,
                           const char *path, const void *args, size_t len,
                           tether_server_response_fn cb, void *arg);
+
+/* Discover (GET, Accept 40) path: resp->links holds the parsed answer. */
+int tether_server_discover(tether_server *srv, tether_time now, const char *ep,
+                           const char *path, tether_server_response_fn cb, void *arg);
+
+/* Create an instance of object path ("/3303") from payload (format: its
+ * Content-Format, usually TLV). resp->created_iid gives the new id. */
+int tether_server_create(tether_server *srv, tether_time now, const char *ep, const char *path,
+                         uint32_t format, const void *payload, size_t len,
+                         tether_server_response_fn cb, void *arg);
+
+/* Delete the instance path ("/3303/1"). */
+int tether_server_delete(tether_server *srv, tether_time now, const char *ep, const char *path,
+                         tether_server_response_fn cb, void *arg);
+
+/* Write-Attributes on path. attrs: copied, checked as tether_server_attrs_check(). */
+int tether_server_write_attrs(tether_server *srv, tether_time now, const char *ep,
+                              const char *path, const tether_server_attrs *attrs,
+                              tether_server_response_fn cb, void *arg);
+
+/* Observe path (GET with Observe 0 and a fresh 8-byte token the CoAP layer
+ * keeps matched, TETHER_COAP_KEEP). accept: as tether_server_read(). id: out,
+ * may be NULL: the token, for tether_server_cancel(). Notifications come to cb
+ * (see tether_server_response_fn) and as TETHER_SERVER_EV_NOTIFICATION
+ * events. Each observation holds one CoAP exchange slot while it lives, so
+ * cfg.coap.max_exchanges bounds requests in flight plus observations. */
+int tether_server_observe(tether_server *srv, tether_time now, const char *ep,
+                          const char *path, uint32_t accept, tether_server_response_fn cb,
+                          void *arg, tether_server_req_id *id);
+
+/* Write, partial Write or Create (req->op) with typed values: recs (n of
+ * them, borrowed, each at or under req->path) are encoded in req->format
+ * (any record format this build encodes: tether/lwm2m_fmt.h; TLV records
+ * are put in path order, others go as given; has_time is honoured by the
+ * timed formats), then sent as tether_server_submit() would send that
+ * payload (req->payload is ignored). Returns what tether_server_submit()
+ * returns, or TETHER_ERR_UNSUPPORTED (a format we cannot encode) and
+ * TETHER_ERR_INVAL (a record the format refuses; errmsg names it). */
+int tether_server_submit_values(tether_server *srv, tether_time now, const char *ep,
+                                const tether_server_request *req,
+                                const tether_lwm2m_record *recs, size_t n,
+                                tether_server_response_fn cb, void *arg,
+                                tether_server_req_id *id);
+
+typedef enum tether_server_cancel_mode {
+    /* Forget the request. An observation's token is forgotten: the client's
+     * next notification is answered with RST, which ends it there (RFC 7641
+     * §3.6). */
+    TETHER_SERVER_CANCEL_PASSIVE = 0,
+    /* Observations only (else as PASSIVE): also send GET with Observe 1 and
+     * the same token (RFC 7641 §3.6), queued like any request for a sleeping
+     * client; its answer is not reported. */
+    TETHER_SERVER_CANCEL_ACTIVE = 1,
+} tether_server_cancel_mode;
+
+/* Stop request or observation id: its callback runs once more, final, with
+ * TETHER_ERR_CANCELLED ("cancelled by the caller") before this returns. May
+ * be called from a callback. O(1).
+ * Returns 0 or TETHER_ERR_NOT_FOUND (no live request has that id). */
+int tether_server_cancel(tether_server *srv, tether_time now, tether_server_req_id id,
+                         tether_server_cancel_mode mode);
+
+/* Nonzero when the registration is in queue mode and its client counts as
+ * sleeping (no message for cfg.awake_window_ms). */
+int tether_server_reg_sleeping(const tether_server *srv, const tether_server_reg *reg);
+
+/* Requests waiting in the registration's queue for its client to wake. */
+size_t tether_server_reg_queued(const tether_server *srv, const tether_server_reg *reg);
 
 /* --- look-up and accessors ------------------------------------------------- */
 
@@ -307,6 +601,14 @@ typedef struct tether_server_stats {
     uint64_t registered, updated, deregistered, expired, replaced;
     uint64_t rejected;      /* requests answered 4.xx or 5.xx */
     uint64_t sync_ok, sync_failed;
+    uint64_t requests;      /* device-management requests submitted (accepted) */
+    uint64_t requests_failed; /* ... that ended with a nonzero status */
+    uint64_t notifications; /* delivered */
+    uint64_t stale_notifications; /* dropped by the RFC 7641 §3.4 freshness rule */
+    uint64_t queued_total;  /* requests that had to wait for a sleeping client */
+    size_t in_flight;       /* requests sent, not yet final (observations excluded) */
+    size_t observations;    /* live */
+    size_t queued;          /* waiting for sleeping clients now */
     size_t registrations;   /* live */
     size_t index_buckets;   /* both indexes, all tables (memory accounting) */
     size_t heap_capacity;   /* expiry heap slots */

@@ -44,6 +44,10 @@ const char *tether_client_event_name(int type)
     case TETHER_CLIENT_EV_ENABLED: return "ENABLED";
     case TETHER_CLIENT_EV_WRITTEN: return "WRITTEN";
     case TETHER_CLIENT_EV_REBOOT: return "REBOOT";
+    case TETHER_CLIENT_EV_OBSERVED: return "OBSERVED";
+    case TETHER_CLIENT_EV_OBSERVE_CANCELLED: return "OBSERVE_CANCELLED";
+    case TETHER_CLIENT_EV_SLEEPING: return "SLEEPING";
+    case TETHER_CLIENT_EV_AWAKE: return "AWAKE";
     }
     return "?";
 }
@@ -56,6 +60,7 @@ void tether_client_config_default(tether_client_config *cfg)
     cfg->supported_bindings = "UQ";
     cfg->retry_initial_s = 60;
     cfg->retry_max_s = 3600;
+    cfg->notify_con_interval_s = 86400; /* RFC 7641 §4.5: "at least every 24 hours" */
     tether_coap_config_default(&cfg->coap);
     /* A client has one Register/Update/De-register in flight per server,
      * plus room for a couple of notifications or separate responses. */
@@ -161,6 +166,9 @@ size_t tether_client_mem_size(const tether_client_config *cfg)
 
 static void on_coap_request(void *user, tether_time now, const tether_coap_msg *req,
                             const tether_coap_incoming *in);
+#if CLIENT_OBSERVE
+static void on_coap_reset(void *user, tether_time now, const tether_peer *peer, uint16_t mid);
+#endif
 
 static int object_insert(tether_client *c, const tether_client_object *def, void *user)
 {
@@ -226,6 +234,9 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
      * - 1) * ACK_RANDOM_FACTOR. */
     mtw = (uint64_t)coap.ack_timeout_ms * ((2ull << coap.max_retransmit) - 1u);
     c->max_transmit_wait_ms = mtw * coap.ack_random_factor_milli / 1000u;
+    c->con_interval_ms = (uint64_t)cfg->notify_con_interval_s * 1000u;
+    c->con_on_change = cfg->notify_con_on_change ? 1 : 0;
+    c->awake_ms = cfg->queue_awake_ms != 0 ? cfg->queue_awake_ms : c->max_transmit_wait_ms;
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++)
         c->servers[i].deadline = TETHER_TIME_NEVER;
     (void)object_insert(c, &client_obj_server, c);
@@ -247,6 +258,9 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
 #endif
     memset(&cb, 0, sizeof(cb));
     cb.on_request = on_coap_request;
+#if CLIENT_OBSERVE
+    cb.on_reset = on_coap_reset; /* an RST against a NON notification */
+#endif
     rc = tether_coap_init(&c->coap, (uint8_t *)mem + off, memsz - off, &coap, &cb, c);
     if (rc != 0)
         return rc;
@@ -494,6 +508,9 @@ int tether_client_stop(tether_client *c, tether_time now)
         client_server *s = &c->servers[i];
         if (s->in_use && !s->bootstrap) {
             s->pending = 0;
+#if CLIENT_OBSERVE
+            client_obs_drop_server(c, s, now); /* nothing more to tell it */
+#endif
             client_reg_step(c, s, REG_IN_STOP, now, 0, NULL);
         }
     }
@@ -522,6 +539,23 @@ static void on_coap_request(void *user, tether_time now, const tether_coap_msg *
     if (s == NULL) /* filtered in tether_client_recv(); kept as a guard */
         return;
     client_dm_handle(c, s, now, req, &copy);
+}
+
+#if CLIENT_OBSERVE
+static void on_coap_reset(void *user, tether_time now, const tether_peer *peer, uint16_t mid)
+{
+    client_obs_on_reset(user, now, peer, mid);
+}
+#endif
+
+/* Everything that may be due after an input: work noted by a request,
+ * then notifications (which go after the answers and Updates it caused). */
+static void run_after(tether_client *c, tether_time now)
+{
+    client_run_pending(c, now);
+#if CLIENT_OBSERVE
+    client_obs_run(c, now);
+#endif
 }
 
 int tether_client_recv(tether_client *c, tether_time now, const tether_peer *peer,
@@ -563,29 +597,56 @@ int tether_client_recv(tether_client *c, tether_time now, const tether_peer *pee
     case TETHER_CLIENT_UPDATE_SENT:
         break;
     }
+    if (client_queue_asleep(s)) {
+        /* Queue mode: the awake window is over, we are not listening. */
+        TETHER_LOG(c->log, c->log_user, TETHER_LOG_DEBUG, CLIENT_LOG_MODULE,
+                   "%s: queue mode: datagram from ssid %u while asleep dropped", c->endpoint,
+                   s->ssid);
+        return 0;
+    }
+    client_queue_heard(c, s, now);
     rc = tether_coap_recv(c->coap, now, peer, buf, len);
-    client_run_pending(c, now);
+    run_after(c, now);
     return rc;
 }
 
 int tether_client_send(tether_client *c, tether_time now, tether_peer *peer, uint8_t *buf,
                        size_t cap, size_t *len)
 {
+    client_server *s;
+    int rc;
+
     if (c->in_callback)
         return TETHER_ERR_REENTRANT;
-    return tether_coap_send(c->coap, now, peer, buf, cap, len);
+    rc = tether_coap_send(c->coap, now, peer, buf, cap, len);
+#if CLIENT_OBSERVE
+    if (rc == 0 && *len == 0) {
+        /* The queue ran dry: stored notifications waiting for room go on. */
+        client_obs_refill(c, now);
+        rc = tether_coap_send(c->coap, now, peer, buf, cap, len);
+    }
+#endif
+    if (rc == 0 && *len > 0 && (s = server_by_peer(c, peer)) != NULL)
+        client_queue_sent(c, s, now); /* queue mode: the window restarts */
+    return rc;
 }
 
 tether_time tether_client_next_deadline(const tether_client *c)
 {
-    tether_time t = tether_coap_next_deadline(c->coap);
+    tether_time t = tether_coap_next_deadline(c->coap), q;
 
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++) {
         const client_server *s = &c->servers[i];
         if (s->in_use && s->deadline < t)
             t = s->deadline;
     }
-    return t;
+#if CLIENT_OBSERVE
+    q = client_obs_deadline(c);
+    if (q < t)
+        t = q;
+#endif
+    q = client_queue_deadline(c);
+    return q < t ? q : t;
 }
 
 int tether_client_on_timeout(tether_client *c, tether_time now)
@@ -599,7 +660,8 @@ int tether_client_on_timeout(tether_client *c, tether_time now)
         if (s->in_use && !s->bootstrap && s->deadline <= now)
             client_reg_step(c, s, REG_IN_TIMER, now, 0, NULL);
     }
-    client_run_pending(c, now);
+    client_queue_run(c, now);
+    run_after(c, now);
     return 0;
 }
 
@@ -652,6 +714,21 @@ int tether_client_objects_changed(tether_client *c, tether_time now)
     return 0;
 }
 
+int tether_client_changed(tether_client *c, tether_time now, const tether_lwm2m_path *path)
+{
+    if (c->in_callback)
+        return TETHER_ERR_REENTRANT;
+    if (path == NULL || path->len < 1 || !tether_lwm2m_path_valid(path))
+        return TETHER_ERR_INVAL;
+#if CLIENT_OBSERVE
+    client_obs_changed(c, path);
+    client_obs_run(c, now);
+#else
+    (void)now;
+#endif
+    return 0;
+}
+
 /* --- accessors ------------------------------------------------------------------------ */
 
 int tether_client_server_state(const tether_client *c, uint16_t ssid)
@@ -698,4 +775,28 @@ const char *tether_client_errmsg(const tether_client *c)
 void tether_client_coap_stats(const tether_client *c, tether_coap_stats *out)
 {
     tether_coap_get_stats(c->coap, out);
+}
+
+int tether_client_get_notify_stats(const tether_client *c, uint16_t ssid,
+                                   tether_client_notify_stats *out)
+{
+    const client_server *s = client_server_by_ssid((tether_client *)c, ssid);
+
+    if (s == NULL)
+        return TETHER_ERR_NOT_FOUND;
+    memset(out, 0, sizeof(*out));
+#if CLIENT_OBSERVE
+    for (size_t i = 0; i < TETHER_CLIENT_MAX_OBSERVATIONS; i++)
+        if (c->obs[i].in_use && &c->servers[c->obs[i].srv] == s)
+            out->observations++;
+    out->sent = s->n_sent;
+    out->stored_total = s->n_stored;
+    out->dropped = s->n_dropped;
+    out->discarded = s->n_discarded;
+#endif
+#if CLIENT_STORE
+    out->stored = s->store_count;
+    out->stored_bytes = s->store_len;
+#endif
+    return 0;
 }

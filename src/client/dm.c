@@ -13,9 +13,12 @@
  * and sliced per Block2 request; a Write in Block1 blocks is reassembled
  * (one transfer at a time) and handled once complete. With
  * TETHER_CLIENT_MAX_BODY 0 answers are encoded straight into the datagram
- * and Block1 requests get 4.13. Not here: Observe (a GET with Observe is
- * answered as a plain Read, which RFC 7641 §3.1 allows) and Write-Attributes
- * (5.01). */
+ * and Block1 requests get 4.13. A GET with Observe and a PUT with only a
+ * query are answered here too, but the observation and the attributes are
+ * kept by observe.c and attrs.c; a successful Write, Create or Delete tells
+ * observe.c that values changed. With observation compiled out, Observe is
+ * answered as a plain Read (RFC 7641 §3.1 allows it) and Write-Attributes
+ * with 5.01. */
 #include <string.h>
 
 #include "client/client_internal.h"
@@ -32,10 +35,15 @@
 #define C_NOTACCEPT TETHER_COAP_NOT_ACCEPTABLE
 #define C_CT TETHER_COAP_UNSUPPORTED_CONTENT_FORMAT
 #define C_INTERNAL TETHER_COAP_INTERNAL_SERVER_ERROR
+/* Not an answer: an encoder's "does not fit in the room given", told apart
+ * from a failing handler so that the notification store knows dropping old
+ * records makes room. Answered as 5.00. */
+#define C_TOO_BIG TETHER_COAP_REQUEST_ENTITY_TOO_LARGE
 
 /* What a request addresses, once resolved. */
 typedef struct dm_target {
     tether_lwm2m_path p;
+    client_server *s; /* the server asking: its attributes show in Discover */
     const client_object_slot *o; /* set when p.len >= 1 */
     const tether_client_res_def *r; /* set when p.len >= 3 */
 } dm_target;
@@ -216,8 +224,8 @@ static uint8_t tlv_instance(tether_client *c, tether_tlv_writer *w, const client
     return C_OK;
 }
 
-/* Encode the target as fmt into dst. Returns a CoAP code; 5.00 when it does
- * not fit (block-wise Read is not implemented). */
+/* Encode the target as fmt into dst. Returns a CoAP code; C_TOO_BIG when it
+ * does not fit in avail. */
 static uint8_t encode_read(tether_client *c, const dm_target *t, uint32_t fmt, uint8_t *dst,
                            size_t avail, size_t *n)
 {
@@ -233,13 +241,17 @@ static uint8_t encode_read(tether_client *c, const dm_target *t, uint32_t fmt, u
             return code;
         if (fmt == TETHER_FMT_OPAQUE) {
             if (v.bytes.len > avail)
-                return C_INTERNAL;
+                return C_TOO_BIG;
             if (v.bytes.len > 0)
                 memcpy(dst, v.bytes.ptr, v.bytes.len);
             *n = v.bytes.len;
             return C_OK;
         }
-        return tether_lwm2m_text_encode(&v, dst, avail, n) == 0 ? C_OK : C_INTERNAL;
+        switch (tether_lwm2m_text_encode(&v, dst, avail, n)) {
+        case 0: return C_OK;
+        case TETHER_ERR_NOSPACE: return C_TOO_BIG;
+        default: return C_INTERNAL;
+        }
     }
     tether_tlv_writer_init(&w, dst, avail);
     switch (t->p.len) {
@@ -265,14 +277,21 @@ static uint8_t encode_read(tether_client *c, const dm_target *t, uint32_t fmt, u
     }
     if (code != C_OK)
         return code;
-    return tether_tlv_writer_finish(&w, n) == 0 ? C_OK : C_INTERNAL;
+    switch (tether_tlv_writer_finish(&w, n)) {
+    case 0: return C_OK;
+    case TETHER_ERR_NOSPACE: return C_TOO_BIG;
+    default: return C_INTERNAL;
+    }
 }
 
 /* Answer with a payload in fmt produced by encode (read or discover). */
 typedef uint8_t (*encode_fn)(tether_client *c, const dm_target *t, uint32_t fmt, uint8_t *dst,
                              size_t avail, size_t *n);
 
-static void reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn encode)
+/* observe: the Observe value to answer with, or -1 for none. Returns 0 when
+ * the answer went out with the payload, else the code answered instead. */
+static uint8_t reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn encode,
+                             int64_t observe)
 {
     tether_coap_builder b;
     uint8_t *dst;
@@ -285,84 +304,127 @@ static void reply_payload(dm_req *q, const dm_target *t, uint32_t fmt, encode_fn
     /* The whole body first, then the slice the request asks for (RFC 7959
      * §2.4, stateless: a later block renders the body again). */
     code = encode(q->c, t, fmt, q->c->body, TETHER_CLIENT_MAX_BODY, &n);
+    if (code == C_TOO_BIG)
+        code = C_INTERNAL;
     if (code != C_OK) {
         if (code == C_INTERNAL)
             TETHER_LOG(q->c->log, q->c->log_user, TETHER_LOG_WARN, CLIENT_LOG_MODULE,
                        "%s: answer larger than TETHER_CLIENT_MAX_BODY", q->c->endpoint);
         reply_code(q, code);
-        return;
+        return code;
     }
     if (tether_coap_reply_begin(q->c->coap, &b, q->in, TETHER_COAP_CONTENT) != 0)
-        return;
+        return C_INTERNAL;
+    if (observe >= 0) /* RFC 7641 §4.1: the answer that registers carries it */
+        (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_OBSERVE, (uint32_t)observe);
     (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, fmt);
     if (tether_coap_build_payload_reserve(&b, &dst, &avail) != 0) {
         reply_code(q, C_INTERNAL);
-        return;
+        return C_INTERNAL;
     }
     avail = avail > TETHER_BLOCK_OPTS_OVERHEAD ? avail - TETHER_BLOCK_OPTS_OVERHEAD : 0;
     rc = tether_block2_slice_get(q->req, n, avail, TETHER_BLOCK_SZX_MAX, &slice);
     if (rc == 0)
         rc = tether_block2_slice_write(&slice, q->c->body, &b);
     if (rc != 0) {
-        reply_code(q, tether_block_answer_code(rc));
-        return;
+        code = tether_block_answer_code(rc);
+        reply_code(q, code);
+        return code;
     }
 #else
     if (tether_coap_reply_begin(q->c->coap, &b, q->in, TETHER_COAP_CONTENT) != 0)
-        return;
+        return C_INTERNAL;
+    if (observe >= 0)
+        (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_OBSERVE, (uint32_t)observe);
     (void)tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, fmt);
     if (tether_coap_build_payload_reserve(&b, &dst, &avail) != 0) {
         reply_code(q, C_INTERNAL);
-        return;
+        return C_INTERNAL;
     }
     code = encode(q->c, t, fmt, dst, avail, &n);
+    if (code == C_TOO_BIG)
+        code = C_INTERNAL;
     if (code != C_OK) {
         if (code == C_INTERNAL)
             TETHER_LOG(q->c->log, q->c->log_user, TETHER_LOG_WARN, CLIENT_LOG_MODULE,
                        "%s: answer does not fit in %zu bytes", q->c->endpoint, avail);
         reply_code(q, code); /* starts the answer again */
-        return;
+        return code;
     }
     (void)tether_coap_build_payload_commit(&b, n);
 #endif
-    (void)tether_coap_reply_send(q->c->coap, q->now, q->in, &b);
+    return tether_coap_reply_send(q->c->coap, q->now, q->in, &b) == 0 ? C_OK : C_INTERNAL;
 }
 
-/* has_accept, accept: the request's Accept option, read by dm_dispatch(). */
-static void dm_read(dm_req *q, const dm_target *t, int has_accept, uint32_t accept)
+/* The format a Read of t answers in, from the request's Accept. Returns 0,
+ * 4.05 (nothing to read there) or 4.06. */
+static uint8_t read_format(const dm_target *t, const tether_coap_msg *req, uint32_t *fmt)
 {
+    uint32_t accept;
+    int has_accept = tether_coap_accept(req, &accept) == 0;
     int single = t->p.len == 4 || (t->p.len == 3 && !t->r->multiple);
-    uint32_t fmt;
 
     if (t->p.len == 0) /* no Read of the root in LwM2M 1.0 */
-        { reply_code(q, C_NOTALLOWED); return; }
+        return C_NOTALLOWED;
     if (t->p.len >= 3 && !(t->r->ops & TETHER_LWM2M_OP_R))
-        { reply_code(q, C_NOTALLOWED); return; } /* R19: E or W-only resource */
+        return C_NOTALLOWED; /* R19: E or W-only resource */
     if (has_accept && is_tlv(accept)) {
-        fmt = accept;
+        *fmt = accept;
     } else if (!single) {
         if (has_accept) /* several values: only TLV carries them here */
-            { reply_code(q, C_NOTACCEPT); return; }
-        fmt = TETHER_FMT_TLV;
+            return C_NOTACCEPT;
+        *fmt = TETHER_FMT_TLV;
     } else if (!has_accept) {
         /* A type text/plain cannot carry in this build (a Float with
          * TETHER_LWM2M_NO_FLOAT_TEXT) goes as TLV, which every server reads. */
-        fmt = t->r->type == TETHER_LWM2M_OPAQUE           ? TETHER_FMT_OPAQUE
-              : tether_lwm2m_text_supports(t->r->type) ? TETHER_FMT_TEXT
-                                                        : TETHER_FMT_TLV;
+        *fmt = t->r->type == TETHER_LWM2M_OPAQUE           ? TETHER_FMT_OPAQUE
+               : tether_lwm2m_text_supports(t->r->type) ? TETHER_FMT_TEXT
+                                                         : TETHER_FMT_TLV;
     } else if (accept == TETHER_FMT_TEXT && tether_lwm2m_text_supports(t->r->type)) {
-        fmt = TETHER_FMT_TEXT;
+        *fmt = TETHER_FMT_TEXT;
     } else if (accept == TETHER_FMT_OPAQUE && t->r->type == TETHER_LWM2M_OPAQUE) {
-        fmt = TETHER_FMT_OPAQUE;
+        *fmt = TETHER_FMT_OPAQUE;
     } else {
-        { reply_code(q, C_NOTACCEPT); return; }
+        return C_NOTACCEPT;
     }
-    reply_payload(q, t, fmt, encode_read);
+    return C_OK;
+}
+
+/* Read, and Observe (LwM2M 1.0 §5.5.1, RFC 7641 §4.1): Observe 0 registers
+ * an observation and answers with its first Observe value; Observe 1 ends
+ * the one with this token and answers as a Read. */
+static void dm_read(dm_req *q, const dm_target *t)
+{
+    uint32_t fmt;
+    uint8_t code = read_format(t, q->req, &fmt);
+#if CLIENT_OBSERVE
+    uint32_t obs, seq;
+    int slot;
+#endif
+
+    if (code != C_OK)
+        { reply_code(q, code); return; }
+#if CLIENT_OBSERVE
+    if (tether_coap_observe(q->req, &obs) == 0) {
+        if (obs == 0) {
+            slot = client_obs_begin(q->c, q->s, q->in, &t->p, fmt, q->now, &seq);
+            if (slot >= 0) {
+                code = reply_payload(q, t, fmt, encode_read, seq);
+                client_obs_finish(q->c, slot, q->now, code == C_OK);
+                return;
+            }
+        } else if (obs == 1) {
+            client_obs_cancel_token(q->c, q->s, q->in, q->now);
+        }
+    }
+#endif
+    (void)reply_payload(q, t, fmt, encode_read, -1);
 }
 
 /* --- Discover (LwM2M 1.0 §5.4.2) ------------------------------------------------------- */
 
-static void link_resources(tether_lwm2m_link_writer *w, const client_object_slot *o,
+static void link_resources(const tether_client *c, const client_server *s,
+                           tether_lwm2m_link_writer *w, const client_object_slot *o,
                            uint16_t iid, const tether_client_res_def *only)
 {
     for (uint16_t i = 0; i < o->def->nres; i++) {
@@ -380,6 +442,14 @@ static void link_resources(tether_lwm2m_link_writer *w, const client_object_slot
                 dim++;
             (void)tether_lwm2m_link_write_attr_uint(w, "dim", dim);
         }
+#if CLIENT_OBSERVE
+        /* LwM2M 1.0 §5.4.2: a resource Discover shows what it inherits too. */
+        if (s != NULL)
+            client_attrs_link(c, s, &p, only != NULL, w);
+#else
+        (void)c;
+        (void)s;
+#endif
     }
 }
 
@@ -390,26 +460,34 @@ static uint8_t encode_discover(tether_client *c, const dm_target *t, uint32_t fm
     tether_lwm2m_link_writer w;
     tether_lwm2m_path p;
 
-    (void)c;
     (void)fmt;
     (void)tether_lwm2m_link_writer_init(&w, dst, avail, NULL);
     switch (t->p.len) {
     case TETHER_LWM2M_OBJECT:
         p = tether_lwm2m_path_make(1, o->def->oid, 0, 0, 0);
         (void)tether_lwm2m_link_write_path(&w, &p);
+#if CLIENT_OBSERVE
+        client_attrs_link(c, t->s, &p, 0, &w);
+#endif
         for (int32_t i = o->def->next_instance(o->user, -1); i >= 0;
              i = o->def->next_instance(o->user, i)) {
             p = tether_lwm2m_path_make(2, o->def->oid, (uint16_t)i, 0, 0);
             (void)tether_lwm2m_link_write_path(&w, &p);
-            link_resources(&w, o, (uint16_t)i, NULL);
+#if CLIENT_OBSERVE
+            client_attrs_link(c, t->s, &p, 0, &w);
+#endif
+            link_resources(c, t->s, &w, o, (uint16_t)i, NULL);
         }
         break;
     case TETHER_LWM2M_INSTANCE:
         (void)tether_lwm2m_link_write_path(&w, &t->p);
-        link_resources(&w, o, t->p.ids[1], NULL);
+#if CLIENT_OBSERVE
+        client_attrs_link(c, t->s, &t->p, 0, &w);
+#endif
+        link_resources(c, t->s, &w, o, t->p.ids[1], NULL);
         break;
     default:
-        link_resources(&w, o, t->p.ids[1], t->r);
+        link_resources(c, t->s, &w, o, t->p.ids[1], t->r);
         break;
     }
     return tether_lwm2m_link_writer_finish(&w, n) == 0 ? C_OK : C_INTERNAL;
@@ -419,7 +497,7 @@ static void dm_discover(dm_req *q, const dm_target *t)
 {
     if (t->p.len == 0 || t->p.len == 4)
         { reply_code(q, C_NOTALLOWED); return; }
-    reply_payload(q, t, TETHER_FMT_LINK, encode_discover);
+    (void)reply_payload(q, t, TETHER_FMT_LINK, encode_discover, -1);
 }
 
 /* --- Write ------------------------------------------------------------------------------ */
@@ -538,15 +616,8 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
         { reply_code(q, C_NOTALLOWED); return; } /* R19 */
     if (t->p.len == 2 && o->def->write == NULL)
         { reply_code(q, C_NOTALLOWED); return; }
-    if (q->payload_len == 0) {
-        tether_coap_opt opt;
-        /* A PUT with only a query is Write-Attributes (§5.4.4): not built. */
-        if (replace && tether_coap_opt_find(q->req, TETHER_COAP_OPT_URI_QUERY, &opt) == 0) {
-            reply_code(q, TETHER_COAP_NOT_IMPLEMENTED);
-            return;
-        }
+    if (q->payload_len == 0) /* (a PUT with a query and no payload went to dm_attrs) */
         { reply_code(q, C_BAD); return; }
-    }
     (void)tether_coap_content_format(q->req, &fmt); /* none: text/plain */
 
     if (t->p.len == 3 && !is_tlv(fmt)) {
@@ -589,6 +660,30 @@ static void dm_write(dm_req *q, const dm_target *t, int replace)
     ev.at = TETHER_TIME_NEVER;
     ev.path = t->p;
     client_emit(c, q->now, &ev);
+#if CLIENT_OBSERVE
+    client_obs_changed(c, &t->p); /* notified once the answer is out */
+    if (o->def->oid == 1)
+        client_obs_reschedule(c); /* /1/x/2, /1/x/3 are the defaults (R24) */
+#endif
+    (void)replace; /* PUT and POST write alike here; Write-Attributes is dm_attrs */
+}
+
+/* Write-Attributes (LwM2M 1.0 §5.4.4): a PUT with Uri-Query and no payload. */
+static void dm_attrs(dm_req *q, const dm_target *t)
+{
+#if CLIENT_OBSERVE
+    uint8_t code;
+
+    if (t->p.len == 0 || t->p.len == 4) /* 1.0: object, instance or resource */
+        { reply_code(q, C_NOTALLOWED); return; }
+    code = client_attrs_write(q->c, q->s, &t->p, t->r, q->req);
+    reply_code(q, code);
+    if (code == TETHER_COAP_CHANGED)
+        client_obs_reschedule(q->c);
+#else
+    (void)t;
+    reply_code(q, TETHER_COAP_NOT_IMPLEMENTED);
+#endif
 }
 
 /* --- Execute, Create, Delete ---------------------------------------------------------------- */
@@ -652,6 +747,9 @@ static void dm_create(dm_req *q, const dm_target *t)
         }
     }
     client_objects_changed(c);
+#if CLIENT_OBSERVE
+    client_obs_changed(c, &t->p); /* an observed object gained an instance */
+#endif
     if (tether_coap_reply_begin(c->coap, &b, q->in, TETHER_COAP_CREATED) != 0)
         return;
     {
@@ -672,8 +770,12 @@ static void dm_delete(dm_req *q, const dm_target *t)
     if (t->p.len != 2 || !o->def->multi_instance || o->def->remove == NULL)
         { reply_code(q, C_NOTALLOWED); return; }
     code = handler_code(q->c, o->def->remove(o->user, t->p.ids[1]));
-    if (code == C_OK)
+    if (code == C_OK) {
         client_objects_changed(q->c);
+#if CLIENT_OBSERVE
+        client_obs_changed(q->c, &t->p); /* its observers hear 4.04 */
+#endif
+    }
     reply_code(q, code == C_OK ? TETHER_COAP_DELETED : code);
 }
 
@@ -682,19 +784,23 @@ static void dm_delete(dm_req *q, const dm_target *t)
 static void dm_dispatch(dm_req *q, const dm_target *t)
 {
     uint32_t accept;
-    int has_accept;
 
     switch (q->req->code) {
     case TETHER_COAP_GET:
-        has_accept = tether_coap_accept(q->req, &accept) == 0;
-        if (has_accept && accept == TETHER_FMT_LINK)
+        if (tether_coap_accept(q->req, &accept) == 0 && accept == TETHER_FMT_LINK)
             dm_discover(q, t);
         else
-            dm_read(q, t, has_accept, accept);
+            dm_read(q, t);
         return;
-    case TETHER_COAP_PUT:
-        dm_write(q, t, 1);
+    case TETHER_COAP_PUT: {
+        tether_coap_opt opt;
+        if (q->payload_len == 0 && !q->has_block1 &&
+            tether_coap_opt_find(q->req, TETHER_COAP_OPT_URI_QUERY, &opt) == 0)
+            dm_attrs(q, t);
+        else
+            dm_write(q, t, 1);
         return;
+    }
     case TETHER_COAP_POST:
         if (t->p.len == 1)
             dm_create(q, t);
@@ -743,6 +849,7 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
         reply_code(&q, code);
         return;
     }
+    t.s = s;
     if (tether_coap_opt_find(req, TETHER_COAP_OPT_BLOCK1, &blk) == 0) {
 #if CLIENT_BLOCKWISE
         /* A body in blocks (RFC 7959 §2.5): collect it, answer 2.31 per
@@ -779,3 +886,53 @@ void client_dm_handle(tether_client *c, client_server *s, tether_time now,
     (void)rx_slot;
 #endif
 }
+
+/* --- for observe.c ------------------------------------------------------------------------ */
+
+#if CLIENT_OBSERVE
+uint8_t client_dm_encode(tether_client *c, const tether_lwm2m_path *p, uint32_t fmt,
+                         uint8_t *dst, size_t avail, size_t *n)
+{
+    dm_target t;
+    uint8_t code = resolve(c, p, &t);
+
+    if (code != C_OK)
+        return code;
+    if (p->len == 0 || (p->len >= 3 && !(t.r->ops & TETHER_LWM2M_OP_R)))
+        return C_NOTALLOWED;
+    return encode_read(c, &t, fmt, dst, avail, n);
+}
+
+static int numeric_type(uint8_t type)
+{
+    return type == TETHER_LWM2M_INTEGER || type == TETHER_LWM2M_FLOAT ||
+           type == TETHER_LWM2M_UNSIGNED;
+}
+
+int client_dm_is_numeric(const tether_client *c, const tether_lwm2m_path *p)
+{
+    const client_object_slot *o;
+    const tether_client_res_def *r;
+
+    if (p->len != 3 || (o = client_object(c, p->ids[0])) == NULL ||
+        (r = res_def(o->def, p->ids[2])) == NULL)
+        return 0;
+    return !r->multiple && (r->ops & TETHER_LWM2M_OP_R) && numeric_type(r->type);
+}
+
+int client_dm_read_number(tether_client *c, const tether_lwm2m_path *p, double *out)
+{
+    tether_lwm2m_value v;
+    dm_target t;
+
+    if (!client_dm_is_numeric(c, p) || resolve(c, p, &t) != C_OK ||
+        read_value(c, t.o, p->ids[1], t.r, TETHER_LWM2M_ID_RESERVED, &v) != C_OK)
+        return -1;
+    switch (v.type) {
+    case TETHER_LWM2M_INTEGER: *out = (double)v.i; return 0;
+    case TETHER_LWM2M_UNSIGNED: *out = (double)v.u; return 0;
+    case TETHER_LWM2M_FLOAT: *out = v.f; return 0;
+    default: return -1;
+    }
+}
+#endif

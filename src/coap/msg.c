@@ -520,6 +520,14 @@ int tether_coap_build_finish(const tether_coap_builder *b, size_t *len)
     return 0;
 }
 
+int tether_coap_build_mid(const tether_coap_builder *b, uint16_t *mid)
+{
+    if (b == NULL || b->buf == NULL || b->len < TETHER_COAP_HEADER_SIZE)
+        return TETHER_ERR_INVAL;
+    *mid = (uint16_t)(b->buf[2] << 8 | b->buf[3]);
+    return 0;
+}
+
 char *tether_coap_code_str(uint8_t code, char out[5])
 {
     unsigned d = TETHER_COAP_DETAIL(code);

@@ -237,6 +237,7 @@ static int decode_bytes(const uint8_t *val, size_t len, int type, tether_lwm2m_v
     case TETHER_LWM2M_NONE:
     case TETHER_LWM2M_STRING:
     case TETHER_LWM2M_OPAQUE:
+    case TETHER_LWM2M_CORELNK: /* carried as a STRING: see tether/lwm2m.h */
         break;
     }
     return TETHER_ERR_INVAL;

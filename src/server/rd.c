@@ -381,6 +381,7 @@ static void do_register(tether_server *srv, tether_time now, const tether_coap_m
         srv->stats.replaced++;
         tether_registry_remove(&srv->reg, old);
         tether_server_emit(srv, now, &ev);
+        tether_server_dm_gone(srv, now, old, TETHER_SERVER_EV_REPLACED);
         tether_registry_free_record(&srv->reg, old);
     }
     err = tether_registry_insert(&srv->reg, rec,
@@ -396,6 +397,7 @@ static void do_register(tether_server *srv, tether_time now, const tether_coap_m
         tether_server_set_err(srv, "Register of ep=%.*s failed: %s", (int)q.ep.len,
                               (const char *)q.ep.ptr, tether_strerror(err));
         srv->stats.rejected++;
+        tether_server_dm_register_failed(srv, now);
         return;
     }
     srv->stats.registered++;
@@ -407,6 +409,9 @@ static void do_register(tether_server *srv, tether_time now, const tether_coap_m
      * callback above cannot remove rec (it may only send requests). */
     if (!(q.present & TETHER_LWM2M_Q_LT))
         tether_server_sync_start(srv, now, rec);
+    /* Queue mode starts awake; requests queued for the endpoint's old
+     * registration go out now. */
+    tether_server_dm_registered(srv, now, rec);
 }
 
 /* --- Update ---------------------------------------------------------------- */
@@ -575,6 +580,8 @@ static void do_update(tether_server *srv, tether_time now, const tether_coap_msg
     ev.reg = rec;
     ev.changed = changed;
     tether_server_emit(srv, now, &ev);
+    /* The client spoke: queue mode wakes and sends what waited. */
+    tether_server_dm_updated(srv, now, rec, changed);
 }
 
 /* --- De-register ------------------------------------------------------------ */
@@ -599,6 +606,7 @@ static void do_deregister(tether_server *srv, tether_time now, const tether_coap
     ev.reg = rec;
     tether_registry_remove(&srv->reg, rec);
     tether_server_emit(srv, now, &ev);
+    tether_server_dm_gone(srv, now, rec, TETHER_SERVER_EV_DEREGISTERED);
     tether_registry_free_record(&srv->reg, rec);
 }
 

@@ -81,8 +81,13 @@ void tether_server_config_default(tether_server_config *cfg)
     cfg->max_register_payload = 16384;
     cfg->max_block1_transfers = 16;
     cfg->expire_slice = 1024;
+    cfg->request_timeout_ms = 120000;
+    cfg->max_request_body = 65536;
+    cfg->max_response_body = 65536;
+    cfg->awake_window_ms = 93000;
+    cfg->queue_max = 16;
     tether_coap_config_default(&cfg->coap);
-    cfg->coap.max_exchanges = 256;
+    cfg->coap.max_exchanges = 4096;
     cfg->coap.dedup_entries = 4096;
     cfg->coap.txq_bytes = 256u * 1024u;
 }
@@ -150,7 +155,7 @@ int tether_server_new(tether_server **out, const tether_server_config *cfg,
 
     if (out == NULL || cfg == NULL || !tether_server_has_random(cfg) || cfg->default_lifetime_s == 0 ||
         cfg->max_register_payload == 0 || cfg->max_block1_transfers == 0 ||
-        cfg->expire_slice == 0)
+        cfg->expire_slice == 0 || cfg->request_timeout_ms == 0 || cfg->max_response_body == 0)
         return TETHER_ERR_INVAL;
     c = *cfg;
     if (c.alloc == NULL) {
@@ -165,7 +170,6 @@ int tether_server_new(tether_server **out, const tether_server_config *cfg,
     if (cb != NULL)
         srv->cb = *cb;
     srv->user = user;
-    srv->free_slot = -1;
     tether_server_random(&c, seed, sizeof(seed));
     tether_registry_init(&srv->reg, c.alloc, c.alloc_user, seed);
     err = make_coap(srv);
@@ -209,7 +213,9 @@ tether_time tether_server_next_deadline(const tether_server *srv)
 {
     tether_time a = tether_coap_next_deadline(srv->coap);
     tether_time b = tether_registry_next_deadline(&srv->reg);
-    return a < b ? a : b;
+    tether_time c = tether_server_dm_next_deadline(srv);
+    a = a < b ? a : b;
+    return a < c ? a : c;
 }
 
 /* R6: remove what is due, at most expire_slice per call so that a mass
@@ -232,6 +238,7 @@ static void expire(tether_server *srv, tether_time now)
          * registration that is both due and being expired. */
         tether_registry_remove(&srv->reg, rec);
         tether_server_emit(srv, now, &ev);
+        tether_server_dm_gone(srv, now, rec, TETHER_SERVER_EV_EXPIRED);
         tether_registry_free_record(&srv->reg, rec);
         n++;
     }
@@ -247,6 +254,7 @@ int tether_server_on_timeout(tether_server *srv, tether_time now)
     if (err != 0)
         return err;
     expire(srv, now);
+    tether_server_dm_on_timeout(srv, now);
     return 0;
 }
 
@@ -408,6 +416,7 @@ void tether_server_get_stats(const tether_server *srv, tether_server_stats *out)
     out->index_buckets =
         tether_hindex_buckets(&srv->reg.by_id) + tether_hindex_buckets(&srv->reg.by_ep);
     out->heap_capacity = srv->reg.expiry.cap;
+    tether_server_dm_stats(srv, out);
     tether_coap_get_stats(srv->coap, &out->coap);
 }
 

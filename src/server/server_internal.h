@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What the server engine's files share: the engine struct, the request slot
- * pool for server-initiated requests, and the calls between the
- * Registration Interface (rd.c), device management and lifetime
- * synchronisation (dm.c) and the core (server.c). Nothing here is API. */
+/* What the server engine's files share: the engine struct and the calls
+ * between the Registration Interface (rd.c), device management, observation,
+ * queue mode and lifetime synchronisation (dm*.c, observe.c, queue.c; their
+ * own shared state is in dm_internal.h) and the core (server.c). Nothing
+ * here is API. */
 #ifndef TETHER_SERVER_INTERNAL_H
 #define TETHER_SERVER_INTERNAL_H
 
@@ -17,28 +18,7 @@
 /* Record flags beyond TETHER_REG_SYNCING. */
 #define TETHER_REG_QUEUE 0x02u /* queue mode (1.0: Q in b; 1.1: the Q parameter) */
 
-/* What a request slot is for. */
-enum dm_kind {
-    DM_FREE = 0,
-    DM_USER = 1,          /* tether_server_read/write/execute: report to cb */
-    DM_SYNC_READ_RES = 2, /* R10: GET /1/{i}/1, adopt */
-    DM_SYNC_READ_OBJ = 3, /* R10: GET /1 (TLV), pick our instance, adopt */
-    DM_SYNC_FIND_OBJ = 4, /* R10 write: GET /1 (TLV) to find our instance, then write */
-    DM_SYNC_WRITE = 5,    /* R10: PUT /1/{i}/1 with the default lifetime */
-};
-
-/* One server-initiated request in flight. The registration is named by its
- * location id, not a pointer: it may be updated (record swapped), replaced
- * or removed before the answer comes, and an O(1) look-up on completion
- * tells which. */
-typedef struct dm_slot {
-    tether_server *srv;
-    tether_server_response_fn cb;
-    void *arg;
-    int32_t next_free;
-    uint8_t kind; /* enum dm_kind */
-    char id[TETHER_SERVER_ID_LEN + 1];
-} dm_slot;
+struct tether_dm; /* dm_internal.h */
 
 struct tether_server {
     tether_server_config cfg;
@@ -49,9 +29,7 @@ struct tether_server {
     tether_block1_rx *b1;
     void *b1_mem;
     tether_registry reg;
-    dm_slot *slots;
-    uint32_t n_slots;
-    int32_t free_slot; /* head of the free list, -1 when none */
+    struct tether_dm *dm; /* requests, observations, queue mode */
     uint32_t depth;    /* > 0 while a user callback runs */
     uint8_t freeing;   /* tether_server_free() in progress: no events */
     tether_server_stats stats;
@@ -114,5 +92,36 @@ void tether_server_dm_fini(tether_server *srv);
 /* R10: start lifetime synchronisation for a registration without lt. */
 void tether_server_sync_start(tether_server *srv, tether_time now,
                               struct tether_server_reg *rec);
+
+/* The registration interface tells device management what happened, after
+ * the event went out. */
+
+/* rec was removed (why: DEREGISTERED, EXPIRED or REPLACED) and is freed on
+ * return: its requests and observations end with TETHER_ERR_CANCELLED; on
+ * REPLACED its queued requests wait for the new registration. Cost: the
+ * registration's own requests. */
+void tether_server_dm_gone(tether_server *srv, tether_time now, struct tether_server_reg *rec,
+                           tether_server_event_type why);
+
+/* rec was registered (its 2.01 went out): queue mode starts awake, and
+ * requests carried over from the registration it replaced go out. */
+void tether_server_dm_registered(tether_server *srv, tether_time now,
+                                 struct tether_server_reg *rec);
+
+/* A Register that replaced a registration failed after all: requests
+ * carried over end with TETHER_ERR_CANCELLED. */
+void tether_server_dm_register_failed(tether_server *srv, tether_time now);
+
+/* rec was updated (changed: tether_server_change bits): the client is
+ * awake; a new address ends observations (R14). O(1) unless it has some. */
+void tether_server_dm_updated(tether_server *srv, tether_time now, struct tether_server_reg *rec,
+                              unsigned changed);
+
+/* Request timeouts and awake windows. O(1) / O(log n) per item due. */
+tether_time tether_server_dm_next_deadline(const tether_server *srv);
+void tether_server_dm_on_timeout(tether_server *srv, tether_time now);
+
+/* Fill the device-management counters of *out. */
+void tether_server_dm_stats(const tether_server *srv, tether_server_stats *out);
 
 #endif /* TETHER_SERVER_INTERNAL_H */

@@ -1516,6 +1516,27 @@ static void test_msg_builder_null_arguments(void **state)
 
 /* build_path splits like RFC 7252 §6.4: "" and "/" add nothing, a trailing
  * '/' is an empty last segment, and the three readers agree with it. */
+static void test_msg_builder_mid_reads_the_header(void **state)
+{
+    uint8_t buf[16];
+    tether_coap_builder b;
+    uint16_t mid = 0;
+    (void)state;
+
+    assert_int_equal(tether_coap_build_init(&b, buf, sizeof(buf), TETHER_COAP_NON,
+                                            TETHER_COAP_CONTENT, 0xBEEF, NULL, 0), 0);
+    assert_int_equal(tether_coap_build_mid(&b, &mid), 0);
+    assert_int_equal(mid, 0xBEEF);
+    buf[2] = 0x12; /* as the exchange layer does when it sends */
+    buf[3] = 0x34;
+    assert_int_equal(tether_coap_build_mid(&b, &mid), 0);
+    assert_int_equal(mid, 0x1234);
+    assert_int_equal(tether_coap_build_init(&b, buf, 2, TETHER_COAP_NON, TETHER_COAP_CONTENT,
+                                            1, NULL, 0), TETHER_ERR_NOSPACE);
+    assert_int_equal(tether_coap_build_mid(&b, &mid), TETHER_ERR_INVAL);
+    assert_int_equal(mid, 0x1234);
+}
+
 static void test_msg_builder_path_segments(void **state)
 {
     static const struct {
@@ -1596,6 +1617,7 @@ int main(void)
         cmocka_unit_test(test_msg_builder_payload_reserve_commit),
         cmocka_unit_test(test_msg_builder_null_arguments),
         cmocka_unit_test(test_msg_builder_path_segments),
+        cmocka_unit_test(test_msg_builder_mid_reads_the_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,10 @@
  *                (bit 3) with the code in the next byte (2.01 carries
  *                Location-Path rd/f), 3 advance the clock by
  *                (next byte)^2 * 100 ms, 4 set the lifetime of ssid 1 to the
- *                next byte, 5 trigger an Update, 6 objects changed, 7 stop
+ *                next byte, 5 trigger an Update, 6 objects changed (bit 3
+ *                clear) or /32769/0/0 takes the next byte as its value and
+ *                tether_client_changed() says so (bit 3 set: notifications),
+ *                7 stop
  * The random source counts 0, 1, 2, ... */
 #include <stddef.h>
 #include <stdint.h>
@@ -235,7 +238,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: F.now += (uint64_t)arg * arg * 100u; i++; break;
         case 4: (void)tether_client_set_lifetime(F.c, F.now, 1, arg); i++; break;
         case 5: (void)tether_client_trigger_update(F.c, F.now, (uint16_t)(1 + ((ctl >> 3) & 1))); break;
-        case 6: (void)tether_client_objects_changed(F.c, F.now); break;
+        case 6:
+            if (ctl & 8) {
+                tether_lwm2m_path p = tether_lwm2m_path_make(3, 32769, 0, 0, 0);
+                F.value = arg;
+                i++;
+                (void)tether_client_changed(F.c, F.now, &p);
+            } else {
+                (void)tether_client_objects_changed(F.c, F.now);
+            }
+            break;
         default: (void)tether_client_stop(F.c, F.now); break;
         }
         if (tether_client_next_deadline(F.c) <= F.now)

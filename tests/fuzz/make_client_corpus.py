@@ -23,20 +23,31 @@ def opt_bytes(opts, payload=b""):
     return bytes(out)
 
 
-def req(code, path, ct=None, payload=b"", accept=None, mid=0x100, block=None):
-    opts = [(11, p.encode()) for p in path.split("/") if p]
+def req(code, path, ct=None, payload=b"", accept=None, mid=0x100, block=None, observe=None,
+        query=(), token=b"\xab\xcd"):
+    opts = [] if observe is None else [(6, bytes([observe]) if observe else b"")]
+    opts += [(11, p.encode()) for p in path.split("/") if p]
     if ct is not None:
         opts.append((12, struct.pack(">H", ct).lstrip(b"\0")))
+    opts += [(15, q.encode()) for q in query]
     if accept is not None:
         opts.append((17, struct.pack(">H", accept).lstrip(b"\0")))
     if block is not None:  # (option number 23 or 27, NUM, M, SZX)
         num, n, m, szx = block
         opts.append((num, bytes([(n << 4) | (m << 3) | szx])))
-    msg = bytes([0x42, code]) + struct.pack(">H", mid) + b"\xab\xcd" + opt_bytes(opts, payload)
+    msg = bytes([0x40 | len(token), code]) + struct.pack(">H", mid) + token + opt_bytes(opts, payload)
     return bytes([0x00, len(msg)]) + msg  # datagram from server 0
 
 
 REGISTERED = bytes([0x02, 0x41])            # answer server 0 with 2.01
+
+
+def value(v):                               # /32769/0/0 = v, tether_client_changed()
+    return bytes([0x0E, v])
+
+
+def advance(x):                             # x^2 * 100 ms
+    return bytes([0x03, x])
 seeds = {
     "read_text": REGISTERED + req(1, "1/0/1"),
     "read_tlv_object": REGISTERED + req(1, "32769", mid=2) + req(1, "3/0", mid=3),
@@ -61,6 +72,28 @@ seeds = {
     "block2_read": REGISTERED + req(1, "1/0", block=(23, 0, 0, 0))
                    + req(1, "1/0", block=(23, 1, 0, 0), mid=0x102),
     "lifetimes": REGISTERED + bytes([0x04, 10, 0x03, 0x20, 0x02, 0x44, 0x05, 0x07, 0x03, 0xFF]),
+    "observe": REGISTERED + req(3, "32769/0/0", query=["pmin=1", "gt=5", "st=2"])
+               + req(1, "32769/0/0", observe=0, mid=0x110, token=b"\x0b")
+               + value(3) + value(7) + advance(4) + value(8) + advance(20)
+               + req(1, "32769/0/0", observe=1, mid=0x111, token=b"\x0b") + value(1),
+    "observe_object": REGISTERED + req(3, "32769", query=["pmax=2"])
+                      + req(1, "32769", observe=0, mid=0x120, token=b"\x0c")
+                      + req(1, "32769/1", observe=0, mid=0x121, token=b"\x0d", accept=11542)
+                      + advance(5) + req(4, "32769/1", mid=0x122) + advance(5)
+                      + req(1, "32769", accept=40, mid=0x123),
+    "observe_attrs_bad": REGISTERED + req(3, "32769/0/0", query=["lt=9", "gt=5"])
+                         + req(3, "32769/0", query=["st=1"], mid=0x131)
+                         + req(3, "32769/0/4", query=["gt=1"], mid=0x132)
+                         + req(3, "32769/0/0", query=["pmin=9", "pmax=2"], mid=0x133)
+                         + req(3, "32769/0/0", query=["pmin"], mid=0x134)
+                         + req(1, "32769/0/0", accept=40, mid=0x135),
+    "observe_store": REGISTERED + req(1, "32769/0/0", observe=0, mid=0x140, token=b"\x0e")
+                     + req(3, "1/0/5", ct=0, payload=b"2", mid=0x141) + req(2, "1/0/4", mid=0x142)
+                     + bytes([0x02, 0x42]) + value(1) + advance(3) + value(2) + advance(3)
+                     + value(3) + advance(20) + bytes([0x02, 0x41]),
+    "queue_mode": REGISTERED + req(3, "1/0/7", ct=0, payload=b"UQ") + bytes([0x02, 0x44])
+                  + req(1, "32769/0/0", observe=0, mid=0x150, token=b"\x0f")
+                  + advance(40) + req(1, "3/0", mid=0x151) + value(9) + req(1, "3/0", mid=0x152),
 }
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():

@@ -139,7 +139,7 @@ class Server:
         return m
 
 
-def check_register(m, lt, loc_payload=b"</1/0>,</3/0>"):
+def check_register(m, lt, loc_payload=b"</1/0>,</3/0>,</4/0>,</6/0>,</3303/0>"):
     assert m["type"] == CON and m["code"] == POST, "Register: %s %s" % (m["type"], code_str(m["code"]))
     assert 1 <= len(m["token"]) <= 8
     # Options in wire order: Uri-Path "rd", Content-Format 40, then the
@@ -258,5 +258,5 @@ def main():
             proc.wait()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # also imported by client_observe.py
     sys.exit(main())

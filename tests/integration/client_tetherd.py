@@ -76,7 +76,7 @@ def main():
                   "coap://127.0.0.1:%d" % p2, "--endpoint", "tc-dev", "--lifetime", "10",
                   "--ssid", "7"])
         reg = r"event=registered ep=tc-dev id=\S+ addr=127\.0\.0\.1:\d+ lt=10 b=U lwm2m=1\.0 " \
-              r"objects=</1/0>,</1/1>,</3/0>"
+              r"objects=</1/0>,</1/1>,</3/0>,</4/0>,</6/0>,</3303/0>"
         for d in (d1, d2):
             d.wait(reg, 10)
         c.wait(r"event REGISTERED ssid=7 location=\S+", 5)

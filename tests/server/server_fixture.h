@@ -78,6 +78,8 @@ typedef struct fx_event {
     uint8_t code;
     uint32_t lifetime;
     int via;
+    uint32_t queued;
+    tether_time when;
 } fx_event;
 
 typedef struct fx {
@@ -100,7 +102,6 @@ static inline void fx_on_event(void *user, tether_time now, const tether_server_
 {
     fx *f = user;
     fx_event *r;
-    (void)now;
     if (f->n_ev >= FX_MAX_EVENTS)
         return;
     r = &f->ev[f->n_ev++];
@@ -113,6 +114,8 @@ static inline void fx_on_event(void *user, tether_time now, const tether_server_
     r->code = e->code;
     r->lifetime = tether_server_reg_lifetime(e->reg);
     r->via = (int)e->via;
+    r->queued = e->queued;
+    r->when = now;
 }
 
 static inline void fx_log(void *user, int level, const char *module, const char *msg)

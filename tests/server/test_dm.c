@@ -398,13 +398,13 @@ static void test_server_write_and_execute_on_the_wire(void **state)
     assert_int_equal(x.code, TETHER_COAP_CHANGED);
 }
 
-/* A payload that does not fit one datagram is refused up front; the
- * callback never runs and nothing is sent. */
+/* A payload over max_request_body is refused up front; the callback never
+ * runs and nothing is sent. */
 static void test_server_write_too_large_fails_without_callback(void **state)
 {
     fx *f = *state;
     tether_peer dev = fx_peer(0, 1);
-    static uint8_t big[4096];
+    static uint8_t big[65537];
     resp_log l = {0};
     char id[16];
 
@@ -543,6 +543,34 @@ static void test_server_callbacks_may_send_requests(void **state)
     assert_int_equal(c.l.calls, 1);
 }
 
+/* The R10 read after a Register without lt costs no allocation of its own
+ * once warm: one Register with lt and one without (answered) allocate the
+ * same. */
+static void test_R10_sync_allocates_nothing_when_warm(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = fx_peer(0, 1);
+    size_t before, with_lt, without_lt;
+    char id[16], q[32];
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(q, sizeof(q), "ep=warm%d", i);
+        assert_int_equal(fx_register(f, &dev, q, "</1/0>", id), TETHER_COAP_CREATED);
+        assert_true(fx_pop(f));
+        fx_answer(f, &dev, TETHER_COAP_CONTENT, 0, "120", 3);
+    }
+    before = f->mem.allocs;
+    assert_int_equal(fx_register(f, &dev, "ep=a&lt=60", "</1/0>", id), TETHER_COAP_CREATED);
+    with_lt = f->mem.allocs - before;
+    before = f->mem.allocs;
+    assert_int_equal(fx_register(f, &dev, "ep=b", "</1/0>", id), TETHER_COAP_CREATED);
+    assert_true(fx_pop(f));
+    fx_answer(f, &dev, TETHER_COAP_CONTENT, 0, "120", 3);
+    without_lt = f->mem.allocs - before;
+    assert_int_equal(fx_last(f)->status, 0);
+    assert_int_equal(without_lt, with_lt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_free_cancels_pending_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R14_requests_go_to_latest_address_and_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_callbacks_may_send_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_sync_allocates_nothing_when_warm, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,6 +162,10 @@ static void test_server_update_path_allocates_nothing(void **state)
 
     assert_int_equal(fx_register(f, &dev, "ep=hot&lt=60", "</3/0>", id), TETHER_COAP_CREATED);
     assert_int_equal(fx_update(f, &dev, id, NULL, NULL), TETHER_COAP_CHANGED);
+    /* The first switch into queue mode sets up its bookkeeping once (a
+     * session, its index table and heap); later switches reuse them. */
+    assert_int_equal(fx_update(f, &dev, id, "b=UQ", NULL), TETHER_COAP_CHANGED);
+    assert_int_equal(fx_update(f, &dev, id, "b=U", NULL), TETHER_COAP_CHANGED);
     allocs = f->mem.allocs;
     for (int i = 0; i < 1000; i++) {
         f->now += 10;
