@@ -179,6 +179,7 @@ static size_t region(layout *L, size_t align, uint64_t bytes)
     return at;
 }
 
+#if !LINEAR
 /* A power of two at least twice n: chains stay short at full load. */
 static uint32_t bucket_count(uint32_t n)
 {
@@ -188,6 +189,7 @@ static uint32_t bucket_count(uint32_t n)
         b <<= 1;
     return b;
 }
+#endif
 
 static int cfg_valid(const tether_coap_config *c)
 {
@@ -210,8 +212,10 @@ static int compute_layout(const tether_coap_config *c, layout *L)
     memset(L, 0, sizeof(*L));
     nx = c->max_exchanges;
     nd = c->dedup_entries;
+#if !LINEAR
     L->snb = bucket_count(c->max_exchanges);
     L->dnb = bucket_count(c->dedup_entries);
+#endif
     L->reply_max = c->dedup_reply_max < c->max_message ? c->dedup_reply_max : c->max_message;
     (void)region(L, alignof(tether_coap_ctx), sizeof(tether_coap_ctx));
     L->slots = region(L, alignof(slot), nx * sizeof(slot));
