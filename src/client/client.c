@@ -222,8 +222,10 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     c->objects_gen = 1;
     TETHER_SET_ERRMSG(c->errmsg, "");
     (void)copy_str(c->endpoint, sizeof(c->endpoint), cfg->endpoint);
-    (void)copy_str(c->sms, sizeof(c->sms), cfg->sms_number);
-    (void)copy_str(c->alt_path, sizeof(c->alt_path), cfg->alt_path);
+    if (TETHER_CLIENT_MAX_SMS > 0) /* else none: config_check() refused one */
+        (void)copy_str(c->sms, sizeof(c->sms), cfg->sms_number);
+    if (TETHER_CLIENT_MAX_ALT_PATH > 0)
+        (void)copy_str(c->alt_path, sizeof(c->alt_path), cfg->alt_path);
     (void)copy_str(c->supported_bindings, sizeof(c->supported_bindings),
                    cfg->supported_bindings);
     c->manufacturer = cfg->manufacturer;
