@@ -281,7 +281,8 @@ typedef struct tether_client_config {
     const char *model;        /* /3/0/1 */
     const char *serial;       /* /3/0/2 */
     const char *firmware;     /* /3/0/3 */
-    const char *supported_bindings; /* /3/0/16, "UQ": the bindings /1/x/7 may take (R22) */
+    const char *supported_bindings; /* /3/0/16, "UQ": the bindings /1/x/7 may take (R22);
+                                       "U" with TETHER_CLIENT_NO_QUEUE_MODE, and no Q */
     uint32_t retry_initial_s; /* Register back-off, first delay: 60 (LwM2M 1.1's default
                                  Communication Retry Timer) */
     uint32_t retry_max_s;     /* Register back-off cap: 3600 */

@@ -154,4 +154,13 @@
  * management object reporting them never shows. Saves about 120 B of
  * Cortex-M4 code. */
 
+/* TETHER_CLIENT_NO_QUEUE_MODE (src/client/queue_mode.c): no Queue Mode
+ * (LwM2M 1.0 §5.3.1.1, §8.3). The supported bindings default to "U" and
+ * may not contain Q (tether_client_init() refuses them, TETHER_ERR_INVAL),
+ * so /1/x/7 refuses UQ, SQ and UQS with 4.00 (R22) and no server is ever
+ * asleep: tether_client_listening() is 1 while any server is reachable.
+ * Loses: sleeping between exchanges -- the device must stay reachable, as
+ * a mains-powered or always-listening one does. Saves about 430 B of
+ * Cortex-M4 code. */
+
 #endif /* TETHER_CLIENT_CONFIG_H */

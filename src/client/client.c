@@ -57,7 +57,11 @@ const char *tether_client_event_name(int type)
 void tether_client_config_default(tether_client_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+#ifdef TETHER_CLIENT_NO_QUEUE_MODE
+    cfg->supported_bindings = "U"; /* queue mode compiled out */
+#else
     cfg->supported_bindings = "UQ";
+#endif
     cfg->retry_initial_s = 60;
     cfg->retry_max_s = 3600;
     cfg->notify_con_interval_s = 86400; /* RFC 7641 §4.5: "at least every 24 hours" */
@@ -141,6 +145,10 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
         !tether_lwm2m_binding_valid(cfg->supported_bindings, strlen(cfg->supported_bindings),
                                     TETHER_LWM2M_V1_0))
         return TETHER_ERR_INVAL;
+#ifdef TETHER_CLIENT_NO_QUEUE_MODE
+    if (strchr(cfg->supported_bindings, 'Q') != NULL)
+        return TETHER_ERR_INVAL; /* queue mode compiled out */
+#endif
     if (cfg->retry_initial_s == 0 || cfg->retry_max_s < cfg->retry_initial_s)
         return TETHER_ERR_INVAL;
     *coap = cfg->coap;

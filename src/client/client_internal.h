@@ -357,6 +357,16 @@ void client_store_clear(client_server *s);
 #endif
 
 /* --- queue_mode.c --- */
+#ifdef TETHER_CLIENT_NO_QUEUE_MODE
+/* Queue mode compiled out (tether/client_config.h): no binding has Q, so
+ * no server is ever in queue mode and every hook is nothing. */
+#define client_queue_mode(s) ((void)(s), 0)
+#define client_queue_sent(c, s, now) ((void)0)
+#define client_queue_heard(c, s, now) ((void)0)
+#define client_queue_asleep(s) ((void)(s), 0)
+#define client_queue_run(c, now) ((void)0)
+#define client_queue_deadline(c) TETHER_TIME_NEVER
+#else
 /* Nonzero when s is in queue mode now (its binding has Q). */
 int client_queue_mode(const client_server *s);
 /* The client sends a datagram to s / heard from s: the window restarts. */
@@ -367,6 +377,7 @@ int client_queue_asleep(const client_server *s);
 /* End the awake windows that are over (events). */
 void client_queue_run(tether_client *c, tether_time now);
 tether_time client_queue_deadline(const tether_client *c);
+#endif
 
 /* --- objects --- */
 extern const tether_client_object client_obj_server;

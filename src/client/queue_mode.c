@@ -9,22 +9,26 @@
  * (a notification, an Update: whatever the engine's timers produce) wakes
  * it. The binding is read each time, so a server writing /1/x/7 (R22)
  * switches queue mode on or off from the next datagram. Events:
- * TETHER_CLIENT_EV_SLEEPING and TETHER_CLIENT_EV_AWAKE, per server. */
+ * TETHER_CLIENT_EV_SLEEPING and TETHER_CLIENT_EV_AWAKE, per server. With
+ * TETHER_CLIENT_NO_QUEUE_MODE (tether/client_config.h) only
+ * tether_client_listening() is left, and the hooks are nothing
+ * (client_internal.h). */
 #include <string.h>
 
 #include "client/client_internal.h"
 #include "common/log_internal.h"
 #include "tether_poison.h"
 
-int client_queue_mode(const client_server *s)
-{
-    return strchr(s->binding, 'Q') != NULL;
-}
-
 /* States in which the server may talk to us at all. */
 static int reachable_state(const client_server *s)
 {
     return s->state != TETHER_CLIENT_IDLE && s->state != TETHER_CLIENT_DISABLED;
+}
+
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
+int client_queue_mode(const client_server *s)
+{
+    return strchr(s->binding, 'Q') != NULL;
 }
 
 static int busy(const tether_client *c, const client_server *s)
@@ -101,6 +105,8 @@ tether_time client_queue_deadline(const tether_client *c)
     }
     return t;
 }
+
+#endif /* TETHER_CLIENT_NO_QUEUE_MODE */
 
 int tether_client_listening(const tether_client *c)
 {

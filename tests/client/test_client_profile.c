@@ -5,8 +5,8 @@
  * then not linked), and the client is driven through what a device does --
  * Register, Reads and Writes in each format, Discover, a retransmitted
  * request, an Update with the new lifetime, Disable -- asserting the bytes
- * it sends. Observation is compiled out in this profile (an Observe is
- * answered as a Read). Keep the definitions below in step with footprint.sh and the
+ * it sends. Observation and queue mode are compiled out in this profile (an
+ * Observe is answered as a Read; bindings are "U"). Keep the definitions below in step with footprint.sh and the
  * CoAP sizes with bench/client_footprint.c. */
 #define TETHER_CLIENT_MAX_SERVERS 1
 #define TETHER_CLIENT_MAX_OBJECTS 2
@@ -16,6 +16,7 @@
 #define TETHER_CLIENT_MAX_ALT_PATH 0
 #define TETHER_CLIENT_MAX_SMS 0
 #define TETHER_CLIENT_MAX_OBSERVATIONS 0
+#define TETHER_CLIENT_NO_QUEUE_MODE 1
 #define TETHER_LOG_MAX_LEVEL (-1)
 #define TETHER_COAP_LINEAR 1
 #define TETHER_NO_ERRMSG 1
@@ -136,6 +137,12 @@ static void test_client_profile_register_read_write(void **state)
     assert_string_equal(temp_type, "kitchen");
     assert_int_equal(h_put_text(&h, "3303/0/5700", "1.5", &d), TETHER_COAP_METHOD_NOT_ALLOWED);
 
+    /* R22: a binding this build cannot take is refused; /3/0/16 says "U". */
+    assert_int_equal(h_put_text(&h, "1/0/7", "UQ", &d), TETHER_COAP_BAD_REQUEST);
+    assert_int_equal(h_get(&h, "3/0/16", -1, &d), TETHER_COAP_CONTENT);
+    assert_string_equal(h_payload(&d, buf, sizeof(buf)), "U");
+    assert_true(tether_client_listening(h.c));
+
     /* Discover, link-format. */
     {
         h_req r = {TETHER_COAP_GET, "3303/0", -1, TETHER_FMT_LINK, NULL, 0, NULL, 0};
@@ -218,6 +225,10 @@ static void test_client_profile_disable_and_refusals(void **state)
                      TETHER_ERR_INVAL);
     h.cfg.alt_path = NULL;
     h.cfg.sms_number = "+15551234";
+    assert_int_equal(tether_client_init(&c2, h.mem, sizeof(h.mem), &h.cfg, NULL, NULL),
+                     TETHER_ERR_INVAL);
+    h.cfg.sms_number = NULL;
+    h.cfg.supported_bindings = "UQ"; /* no queue mode here */
     assert_int_equal(tether_client_init(&c2, h.mem, sizeof(h.mem), &h.cfg, NULL, NULL),
                      TETHER_ERR_INVAL);
 }
