@@ -21,10 +21,12 @@
 # names, 32-byte locations and logging compiled out; the CoAP sizes
 # (256-byte messages, ...) are in bench/client_footprint.c:
 #   profile   the footprint switches of tether/client_config.h that a small
-#             device can take (list in `switches` below), no block-wise
-#             transfer (TETHER_CLIENT_MAX_BODY=0; the "block-wise" lines use
-#             1 KB bodies)
-#   full      every feature: no switch, no block-wise
+#             device can take (list in `switches` below), observation
+#             compiled out, no block-wise transfer (TETHER_CLIENT_MAX_BODY=0;
+#             the "block-wise" lines use 1 KB bodies, the "observation" lines
+#             bring observation back with 4 observations)
+#   full      every feature: no switch, observation at its defaults, no
+#             block-wise
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${TETHER_FOOTPRINT_DIR:-$(pwd)/build-footprint}
@@ -36,7 +38,12 @@ base=(-DTETHER_CLIENT_MAX_OBJECTS=2 -DTETHER_CLIENT_MAX_ENDPOINT=64
       -DTETHER_CLIENT_MAX_LOCATION=32 -DTETHER_LOG_MAX_LEVEL=-1 -D_GNU_SOURCE)
 # What a device leaves out, and what it loses: tether/client_config.h.
 switches=(-DTETHER_COAP_LINEAR -DTETHER_NO_ERRMSG -DTETHER_LWM2M_NO_FLOAT_TEXT
-          -DTETHER_COAP_NO_STATS -DTETHER_CLIENT_MAX_ALT_PATH=0 -DTETHER_CLIENT_MAX_SMS=0)
+          -DTETHER_COAP_NO_STATS -DTETHER_CLIENT_NO_QUEUE_MODE -DTETHER_CLIENT_MAX_OBSERVATIONS=0
+          -DTETHER_CLIENT_MAX_ALT_PATH=0 -DTETHER_CLIENT_MAX_SMS=0)
+# The profile with observation back (Observe, Write-Attributes, notification
+# storing), sized for a small device.
+observe=(-DTETHER_CLIENT_MAX_OBSERVATIONS=4 -DTETHER_CLIENT_MAX_ATTRS=4
+         -DTETHER_CLIENT_NOTIFY_STORE_BYTES=256)
 noblock=(-DTETHER_CLIENT_MAX_BODY=0)
 block=(-DTETHER_CLIENT_MAX_BODY=1024)
 common=(-std=c17 -Os -ffunction-sections -fdata-sections -Iinclude -Isrc)
@@ -114,32 +121,37 @@ probe() {
 }
 mem() { awk '/^client_mem_size/ {print $2}' "$1/probe.txt" 2>/dev/null || echo 4096; }
 
+# variant NAME: its flags in f, its description in what.
+variant() {
+  local prof=("${switches[@]}")
+  case $1 in
+    s1) f=("${prof[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server" ;;
+    s2) f=("${prof[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2); what="profile, 2 servers" ;;
+    blk) f=("${prof[@]}" "${block[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server, block-wise" ;;
+    obs) f=()
+         for x in "${prof[@]}"; do [ "$x" = -DTETHER_CLIENT_MAX_OBSERVATIONS=0 ] || f+=("$x"); done
+         f+=("${observe[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1)
+         what="profile, 1 server, observation" ;;
+    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="full, 1 server" ;;
+  esac
+}
+
 m4dir="$out/m4"
 echo "== Cortex-M4: arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) ${m4[*]} ${common[*]:1:3}"
 echo "   profile switches: ${switches[*]}"
 echo
 echo "-- engine RAM, tether_client_mem_size() (of which CoAP):"
-for v in s1 s2 blk full; do
-  case $v in
-    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
-    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2) ;;
-    blk) f=("${switches[@]}" "${block[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
-    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1) ;;
-  esac
+for v in s1 s2 blk obs full; do
+  variant "$v"
   probe "$m4dir/$v" "${base[@]}" "${f[@]}"
-  printf '   %-28s %s\n' "$v" "$(tr '\n' ' ' < "$m4dir/$v/probe.txt" 2>/dev/null)"
+  printf '   %-38s %s\n' "$what" "$(tr '\n' ' ' < "$m4dir/$v/probe.txt" 2>/dev/null)"
 done
 
 echo
 echo "-- our code (text + rodata, no C library):"
 row() { printf '   %-38s %6s B\n' "$1" "$2"; }
-for v in s1 s2 blk full; do
-  case $v in
-    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server" ;;
-    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2); what="profile, 2 servers" ;;
-    blk) f=("${switches[@]}" "${block[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server, block-wise" ;;
-    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="full, 1 server" ;;
-  esac
+for v in s1 s2 blk obs full; do
+  variant "$v"
   code arm-none-eabi-gcc "$m4dir/$v" "${m4[@]}" "${base[@]}" "${f[@]}" -DFOOTPRINT_MEM="$(mem "$m4dir/$v")"
   row "$what" "$(text arm-none-eabi-size "$m4dir/$v/code.o")"
 done
@@ -147,7 +159,7 @@ done
 lto="$m4dir/s1-lto"
 compile arm-none-eabi-gcc "$lto" "${m4[@]}" -flto "${base[@]}" "${switches[@]}" "${noblock[@]}" \
   -DTETHER_CLIENT_MAX_SERVERS=1
-arm-none-eabi-gcc "${m4[@]}" -Os -flto -ffunction-sections -fdata-sections -nostdlib -r \
+arm-none-eabi-gcc "${m4[@]}" -Os -flto=auto -ffunction-sections -fdata-sections -nostdlib -r \
   -flinker-output=nolto-rel -Wl,--gc-sections -Wl,-e,main "$lto"/obj/*.o -o "$lto/code.o"
 row "profile, 1 server, -flto" "$(text arm-none-eabi-size "$lto/code.o")"
 
@@ -180,14 +192,10 @@ per_file "$m4dir/s1/image.map" | grep -E 'lib[a-z_]*\.a' | head -8
 echo
 echo "== x86-64: gcc $(gcc -dumpversion) ${common[*]:1:3}"
 x86="$out/x86_64"
-for v in s1 s2 full; do
-  case $v in
-    s1) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="profile, 1 server" ;;
-    s2) f=("${switches[@]}" "${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=2); what="profile, 2 servers" ;;
-    full) f=("${noblock[@]}" -DTETHER_CLIENT_MAX_SERVERS=1); what="full, 1 server" ;;
-  esac
+for v in s1 s2 obs full; do
+  variant "$v"
   code gcc "$x86/$v" "${base[@]}" "${f[@]}"
   gcc "${common[@]}" "${base[@]}" "${f[@]}" "${srcs[@]}" "$bench" -lm -o "$x86/$v/probe"
-  printf '   %-28s code %6s B   %s\n' "$what" "$(text size "$x86/$v/code.o")" \
+  printf '   %-32s code %6s B   %s\n' "$what" "$(text size "$x86/$v/code.o")" \
     "$("$x86/$v/probe" | grep mem_size | tr '\n' ' ')"
 done
