@@ -256,8 +256,9 @@ int tether_lwm2m_utf8_valid(const uint8_t *buf, size_t len);
  * firmware build with TETHER_LWM2M_NO_FLOAT_TEXT (tether/client_config.h)
  * has no float text: Float is then TETHER_ERR_UNSUPPORTED like Opaque. */
 
-/* Nonzero when text/plain can carry a value of type in this build: every
- * value type but Opaque, and Float only without TETHER_LWM2M_NO_FLOAT_TEXT. */
+/* Nonzero when text/plain is a format for a resource of type in this
+ * build: every value type but Opaque (Corelnk travels as its String), and
+ * Float only without TETHER_LWM2M_NO_FLOAT_TEXT. */
 int tether_lwm2m_text_supports(int type);
 
 /* Decode buf as a value of type. out: untouched on error; for STRING its

@@ -20,7 +20,7 @@
 
 int tether_lwm2m_text_supports(int type)
 {
-    return type >= TETHER_LWM2M_STRING && type <= TETHER_LWM2M_UNSIGNED &&
+    return type >= TETHER_LWM2M_STRING && type <= TETHER_LWM2M_CORELNK &&
            type != TETHER_LWM2M_OPAQUE && (FLOAT_TEXT || type != TETHER_LWM2M_FLOAT);
 }
 
