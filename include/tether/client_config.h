@@ -142,7 +142,8 @@
  * IEEE 754): a Read of one without Accept is answered in TLV instead of
  * text/plain, and TLV Writes are taken. Loses: text/plain for Float -- a
  * Read with Accept: text/plain gets 4.06, a text/plain Write gets 4.15 --
- * and float link-format attributes (gt, lt, st) are refused. Saves the
+ * and the float attributes gt, lt and st (a Write-Attributes with one gets
+ * 4.00; the link writer refuses them). Saves the
  * exact decimal converter, about 1.9 KB of Cortex-M4 code. A device
  * without Float resources loses nothing. */
 
