@@ -25,43 +25,6 @@ enum {
     K_OV = 0x20,
 };
 
-/* A short string (name, objlnk) unescaped into buf; too long is malformed. */
-static int small_str(const tether_json_doc *d, size_t i, uint8_t *buf, size_t cap, size_t *len)
-{
-    if (tether_json_type(d, i) != TETHER_JSON_STRING)
-        return TETHER_ERR_MALFORMED;
-    return tether_json_str_copy(d, i, buf, cap, len) == 0 ? 0 : TETHER_ERR_MALFORMED;
-}
-
-/* A string value: a view into the text, or unescaped into scratch. */
-static int str_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size_t cap,
-                     tether_lwm2m_view *v)
-{
-    size_t n;
-
-    if (tether_json_type(d, i) != TETHER_JSON_STRING)
-        return TETHER_ERR_MALFORMED;
-    if (tether_json_str_view(d, i, v))
-        return 0;
-    if (tether_json_str_copy(d, i, scratch, cap, &n) != 0)
-        return TETHER_ERR_TOO_LARGE;
-    v->ptr = n > 0 ? scratch : NULL;
-    v->len = n;
-    return 0;
-}
-
-static int objlnk_value(const tether_json_doc *d, size_t i, tether_lwm2m_value *v)
-{
-    uint8_t tmp[16];
-    size_t n;
-    tether_lwm2m_value s;
-
-    if (small_str(d, i, tmp, sizeof(tmp), &n) != 0)
-        return TETHER_ERR_MALFORMED;
-    s = tether_lwm2m_value_string(tmp, n);
-    return tether_lwm2m_value_convert(&s, TETHER_LWM2M_OBJLNK, NULL, 0, v);
-}
-
 /* Read the record object at token at into r. */
 static int read_record(const tether_lwm2m_json_iter *it, size_t at, uint8_t *scratch,
                        size_t cap, tether_lwm2m_record *r)
@@ -84,7 +47,7 @@ static int read_record(const tether_lwm2m_json_iter *it, size_t at, uint8_t *scr
         unsigned bit;
         if (tether_json_str_eq(d, k, "n")) {
             bit = K_N;
-            rc = small_str(d, val, nm, sizeof(nm), &nm_len);
+            rc = tether_json_small_str(d, val, nm, sizeof(nm), &nm_len);
         } else if (tether_json_str_eq(d, k, "t")) {
             bit = K_T;
             rc = tether_json_double(d, val, &t);
@@ -94,14 +57,14 @@ static int read_record(const tether_lwm2m_json_iter *it, size_t at, uint8_t *scr
         } else if (tether_json_str_eq(d, k, "sv")) {
             bit = K_SV;
             rec.value.type = TETHER_LWM2M_STRING;
-            rc = str_value(d, val, scratch, cap, &rec.value.bytes);
+            rc = tether_json_str_value(d, val, scratch, cap, &rec.value.bytes);
         } else if (tether_json_str_eq(d, k, "bv")) {
             bit = K_BV;
             rec.value.type = TETHER_LWM2M_BOOLEAN;
             rc = tether_json_bool(d, val, &rec.value.b);
         } else if (tether_json_str_eq(d, k, "ov")) {
             bit = K_OV;
-            rc = objlnk_value(d, val, &rec.value);
+            rc = tether_json_objlnk_value(d, val, &rec.value);
         } else {
             return TETHER_ERR_MALFORMED; /* a closed format: no other keys */
         }
@@ -121,7 +84,7 @@ static int read_record(const tether_lwm2m_json_iter *it, size_t at, uint8_t *scr
     default:
         return TETHER_ERR_MALFORMED;
     }
-    if (it->bn >= 0 && small_str(d, (size_t)it->bn, bn, sizeof(bn), &bn_len) != 0)
+    if (it->bn >= 0 && tether_json_small_str(d, (size_t)it->bn, bn, sizeof(bn), &bn_len) != 0)
         return TETHER_ERR_MALFORMED;
     if (tether_name_resolve(bn, bn_len, nm, nm_len, &rec.path) != 0)
         return TETHER_ERR_MALFORMED;

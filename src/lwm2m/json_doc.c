@@ -731,3 +731,39 @@ void tether_json_put_objlnk(tether_json_out *o, tether_lwm2m_objlnk l)
     tether_json_put_n(o, tmp, n);
     tether_json_put_n(o, "\"", 1);
 }
+
+int tether_json_small_str(const tether_json_doc *d, size_t i, uint8_t *buf, size_t cap,
+                          size_t *len)
+{
+    if (tether_json_type(d, i) != TETHER_JSON_STRING)
+        return TETHER_ERR_MALFORMED;
+    return tether_json_str_copy(d, i, buf, cap, len) == 0 ? 0 : TETHER_ERR_MALFORMED;
+}
+
+int tether_json_str_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size_t cap,
+                          tether_lwm2m_view *v)
+{
+    size_t n;
+
+    if (tether_json_type(d, i) != TETHER_JSON_STRING)
+        return TETHER_ERR_MALFORMED;
+    if (tether_json_str_view(d, i, v))
+        return 0;
+    if (tether_json_str_copy(d, i, scratch, cap, &n) != 0)
+        return TETHER_ERR_TOO_LARGE;
+    v->ptr = n > 0 ? scratch : NULL;
+    v->len = n;
+    return 0;
+}
+
+int tether_json_objlnk_value(const tether_json_doc *d, size_t i, tether_lwm2m_value *v)
+{
+    uint8_t tmp[16];
+    size_t n;
+    tether_lwm2m_value s;
+
+    if (tether_json_small_str(d, i, tmp, sizeof(tmp), &n) != 0)
+        return TETHER_ERR_MALFORMED;
+    s = tether_lwm2m_value_string(tmp, n);
+    return tether_lwm2m_value_convert(&s, TETHER_LWM2M_OBJLNK, NULL, 0, v);
+}

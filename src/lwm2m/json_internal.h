@@ -50,6 +50,18 @@ size_t tether_json_str_len(const tether_json_doc *d, size_t i);
 int tether_json_str_copy(const tether_json_doc *d, size_t i, uint8_t *out, size_t cap,
                          size_t *len);
 
+/* Value helpers the LwM2M JSON and SenML JSON readers share.
+ * A short string (a name, an objlnk) unescaped into buf: not a string, or
+ * longer than cap, is TETHER_ERR_MALFORMED. */
+int tether_json_small_str(const tether_json_doc *d, size_t i, uint8_t *buf, size_t cap,
+                          size_t *len);
+/* A string value: a view into the text when it has no escape, else
+ * unescaped into scratch (TETHER_ERR_TOO_LARGE when it does not fit). */
+int tether_json_str_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size_t cap,
+                          tether_lwm2m_view *v);
+/* An objlnk written "o:i" as a string. */
+int tether_json_objlnk_value(const tether_json_doc *d, size_t i, tether_lwm2m_value *v);
+
 /* Primitives. Return 0, or TETHER_ERR_MALFORMED when token i is not of
  * that kind (or, for numbers, not representable: see tether/lwm2m_json.h). */
 int tether_json_number(const tether_json_doc *d, size_t i, tether_lwm2m_value *v);

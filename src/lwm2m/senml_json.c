@@ -31,29 +31,6 @@ enum {
     F_VALUES = F_V | F_VS | F_VB | F_VD | F_VLO,
 };
 
-static int str_small(const tether_json_doc *d, size_t i, uint8_t *buf, size_t cap, size_t *len)
-{
-    if (tether_json_type(d, i) != TETHER_JSON_STRING)
-        return TETHER_ERR_MALFORMED;
-    return tether_json_str_copy(d, i, buf, cap, len) == 0 ? 0 : TETHER_ERR_MALFORMED;
-}
-
-static int str_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size_t cap,
-                     tether_lwm2m_view *v)
-{
-    size_t n;
-
-    if (tether_json_type(d, i) != TETHER_JSON_STRING)
-        return TETHER_ERR_MALFORMED;
-    if (tether_json_str_view(d, i, v))
-        return 0;
-    if (tether_json_str_copy(d, i, scratch, cap, &n) != 0)
-        return TETHER_ERR_TOO_LARGE;
-    v->ptr = n > 0 ? scratch : NULL;
-    v->len = n;
-    return 0;
-}
-
 /* vd: base64url text (escapes allowed, though nobody needs them) decoded
  * into scratch. */
 static int data_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size_t cap,
@@ -67,7 +44,7 @@ static int data_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size
         return TETHER_ERR_MALFORMED;
     if (!tether_json_str_view(d, i, &text)) {
         /* Unescape first, then decode in place. */
-        if ((rc = str_value(d, i, scratch, cap, &text)) != 0)
+        if ((rc = tether_json_str_value(d, i, scratch, cap, &text)) != 0)
             return rc;
     }
     if (tether_b64_decoded_len(text.ptr, text.len, TETHER_B64_URL, &n) != 0)
@@ -78,18 +55,6 @@ static int data_value(const tether_json_doc *d, size_t i, uint8_t *scratch, size
     v->ptr = n > 0 ? scratch : NULL;
     v->len = n;
     return 0;
-}
-
-static int objlnk_value(const tether_json_doc *d, size_t i, tether_lwm2m_value *v)
-{
-    uint8_t tmp[16];
-    size_t n;
-    tether_lwm2m_value s;
-
-    if (str_small(d, i, tmp, sizeof(tmp), &n) != 0)
-        return TETHER_ERR_MALFORMED;
-    s = tether_lwm2m_value_string(tmp, n);
-    return tether_lwm2m_value_convert(&s, TETHER_LWM2M_OBJLNK, NULL, 0, v);
 }
 
 static int bver_ok(const tether_json_doc *d, size_t i)
@@ -136,7 +101,7 @@ static int read_record(tether_senml_json_iter *it, size_t at, tether_lwm2m_recor
             rc = bver_ok(d, val) ? 0 : TETHER_ERR_MALFORMED;
         } else if (tether_json_str_eq(d, k, "n")) {
             bit = F_N;
-            rc = str_small(d, val, nm, sizeof(nm), &nm_len);
+            rc = tether_json_small_str(d, val, nm, sizeof(nm), &nm_len);
         } else if (tether_json_str_eq(d, k, "t")) {
             bit = F_T;
             rc = tether_json_double(d, val, &t);
@@ -155,7 +120,7 @@ static int read_record(tether_senml_json_iter *it, size_t at, tether_lwm2m_recor
         } else if (tether_json_str_eq(d, k, "vs")) {
             bit = F_VS;
             rec.value.type = TETHER_LWM2M_STRING;
-            rc = str_value(d, val, it->scratch, it->scratch_cap, &rec.value.bytes);
+            rc = tether_json_str_value(d, val, it->scratch, it->scratch_cap, &rec.value.bytes);
         } else if (tether_json_str_eq(d, k, "vb")) {
             bit = F_VB;
             rec.value.type = TETHER_LWM2M_BOOLEAN;
@@ -166,7 +131,7 @@ static int read_record(tether_senml_json_iter *it, size_t at, tether_lwm2m_recor
             rc = data_value(d, val, it->scratch, it->scratch_cap, &rec.value.bytes);
         } else if (tether_json_str_eq(d, k, "vlo")) {
             bit = F_VLO;
-            rc = objlnk_value(d, val, &rec.value);
+            rc = tether_json_objlnk_value(d, val, &rec.value);
         } else if (tether_json_str_eq(d, k, "bv") || tether_json_str_eq(d, k, "s") ||
                    tether_json_str_eq(d, k, "bs") || tether_json_str_last(d, k) == '_') {
             return TETHER_ERR_MALFORMED;
@@ -182,7 +147,7 @@ static int read_record(tether_senml_json_iter *it, size_t at, tether_lwm2m_recor
     /* At most one value; none is a name-only record (type NONE). */
     if ((seen & F_VALUES) & ((seen & F_VALUES) - 1))
         return TETHER_ERR_MALFORMED;
-    if (bn_tok >= 0 && str_small(d, (size_t)bn_tok, bn, sizeof(bn), &bn_len) != 0)
+    if (bn_tok >= 0 && tether_json_small_str(d, (size_t)bn_tok, bn, sizeof(bn), &bn_len) != 0)
         return TETHER_ERR_MALFORMED;
     if (tether_name_resolve(bn, bn_len, nm, nm_len, &rec.path) != 0)
         return TETHER_ERR_MALFORMED;
