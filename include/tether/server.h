@@ -553,6 +553,12 @@ const tether_server_reg *tether_server_find_ep(const tether_server *srv, const c
 const tether_server_reg *tether_server_find_id(const tether_server *srv, const char *id,
                                                size_t len);
 
+/* Call fn for every live registration, in no particular order, until it
+ * returns nonzero. fn must not change the server (no submit, no recv).
+ * Returns 0 or the first nonzero value fn returned. O(n). */
+typedef int (*tether_server_foreach_fn)(void *user, const tether_server_reg *reg);
+int tether_server_foreach(const tether_server *srv, tether_server_foreach_fn fn, void *user);
+
 /* Number of live registrations. O(1). */
 size_t tether_server_count(const tether_server *srv);
 
@@ -578,6 +584,10 @@ const char *tether_server_reg_binding_str(const tether_server_reg *reg, char *ou
 unsigned tether_server_reg_version(const tether_server_reg *reg);
 const char *tether_server_reg_version_str(const tether_server_reg *reg);
 unsigned tether_server_reg_formats(const tether_server_reg *reg); /* tether_server_ct bits */
+/* When the registration was made (its Register) and last refreshed (its
+ * latest Register or Update), ms on the engine's clock. */
+tether_time tether_server_reg_registered(const tether_server_reg *reg);
+tether_time tether_server_reg_updated(const tether_server *srv, const tether_server_reg *reg);
 /* Nonzero while the R10 read/write is outstanding. */
 int tether_server_reg_syncing(const tether_server_reg *reg);
 size_t tether_server_reg_object_count(const tether_server_reg *reg);

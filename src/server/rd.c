@@ -362,6 +362,7 @@ static void do_register(tether_server *srv, tether_time now, const tether_coap_m
         return;
     }
     rec->peer = in->peer; /* R14 */
+    rec->registered = now;
     rec->lifetime_s = (q.present & TETHER_LWM2M_Q_LT) ? q.lt : srv->cfg.default_lifetime_s;
     rec->binding = q.binding;
     rec->version = q.version;
@@ -519,6 +520,7 @@ static void do_update(tether_server *srv, tether_time now, const tether_coap_msg
         }
         memcpy(fresh->id, rec->id, sizeof(rec->id));
         fresh->peer = rec->peer;
+        fresh->registered = rec->registered;
         fresh->lifetime_s = rec->lifetime_s;
         fresh->binding = rec->binding;
         fresh->version = rec->version;

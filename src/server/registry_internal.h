@@ -48,6 +48,7 @@ struct tether_server_reg {
     tether_hnode by_ep;
     tether_heap_entry expiry; /* key: last Register/Update + lifetime + grace, ms */
     tether_peer peer;         /* R14: source of the latest Register/Update */
+    tether_time registered;   /* engine clock at the Register, ms (kept by Updates) */
     uint32_t hash_id, hash_ep;
     uint32_t lifetime_s;
     uint32_t rec_bytes;       /* size of this allocation */

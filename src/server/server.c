@@ -312,6 +312,34 @@ tether_time tether_server_reg_expires(const tether_server_reg *reg)
     return reg->expiry.key;
 }
 
+tether_time tether_server_reg_registered(const tether_server_reg *reg)
+{
+    return reg->registered;
+}
+
+tether_time tether_server_reg_updated(const tether_server *srv, const tether_server_reg *reg)
+{
+    /* The deadline is last + (lifetime + grace) s (tether_server_deadline),
+     * so the time of the last Register/Update needs no field of its own. */
+    return reg->expiry.key - ((uint64_t)reg->lifetime_s + srv->cfg.grace_s) * 1000u;
+}
+
+int tether_server_foreach(const tether_server *srv, tether_server_foreach_fn fn, void *user)
+{
+    /* The expiry heap's array holds every registration exactly once, so it
+     * is the one list to walk; its order is the heap's, not a sort. */
+    const tether_heap *h = &srv->reg.expiry;
+    for (size_t i = 0; i < h->len; i++) {
+        const struct tether_server_reg *rec =
+            (const struct tether_server_reg *)((const char *)h->items[i] -
+                                               offsetof(struct tether_server_reg, expiry));
+        int rc = fn(user, rec);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 unsigned tether_server_reg_binding(const tether_server_reg *reg)
 {
     return reg->binding;

@@ -229,10 +229,46 @@ static void test_server_memory_per_registration(void **state)
     assert_int_equal(st.registered, N);
 }
 
+static int count_one(void *user, const tether_server_reg *reg)
+{
+    int *seen = user;
+    const char *ep = tether_server_reg_ep(reg);
+    seen[ep[0] - 'a']++;
+    return ep[0] == 'z' ? 7 : 0;
+}
+
+/* Registration and refresh times, and the walk over every registration
+ * (what the REST API and the store read). */
+static void test_server_times_and_foreach(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = fx_peer(0, 1);
+    tether_time t0 = f->now;
+    int seen[26] = {0};
+    char id[16];
+
+    assert_int_equal(fx_register(f, &dev, "ep=a&lt=60", "</3/0>", id), TETHER_COAP_CREATED);
+    fx_at(f, t0 + 5000);
+    assert_int_equal(fx_register(f, &dev, "ep=b&lt=60", "</3/0>", NULL), TETHER_COAP_CREATED);
+    fx_at(f, t0 + 9000);
+    assert_int_equal(fx_update(f, &dev, id, "lt=120", "</3/0>,</4/0>"), TETHER_COAP_CHANGED);
+    const tether_server_reg *a = tether_server_find_ep(f->srv, "a", 1);
+    assert_int_equal(tether_server_reg_registered(a), t0);
+    assert_int_equal(tether_server_reg_updated(f->srv, a), t0 + 9000);
+    assert_int_equal(tether_server_reg_updated(f->srv, tether_server_find_ep(f->srv, "b", 1)),
+                     t0 + 5000);
+    assert_int_equal(tether_server_foreach(f->srv, count_one, seen), 0);
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(fx_register(f, &dev, "ep=z&lt=60", "</3/0>", NULL), TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_foreach(f->srv, count_one, seen), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_R6_expires_at_exactly_lifetime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_times_and_foreach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R6_update_restarts_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R6_grace_period, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R8_update_with_lt_changes_expiry, setup, teardown),
