@@ -15,6 +15,9 @@ pkgs=(
   libcbor-dev                        # CBOR for the SenML CBOR and CBOR content formats
   gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build
   qemu-user                          # runs the ARM footprint probe (scripts/footprint.sh)
+  libmicrohttpd-dev libcjson-dev     # tetherd's REST API, event stream and web UI
+  libsqlite3-dev                     # tetherd's persistent registration store
+  chromium nodejs npm                # the web UI's browser test (playwright-core drives chromium)
 )
 
 missing=()
