@@ -171,7 +171,10 @@ typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether
  *
  * Large bodies move block-wise (RFC 7959): a payload that does not fit one
  * datagram goes out in Block1 blocks, an answer the client sends in Block2
- * blocks is fetched block by block and handed over whole.
+ * blocks is fetched block by block and handed over whole -- for every
+ * operation, with the request's own method and options and no payload
+ * (§2.4, and §3.3 for POST: an Execute, Create or Write answered in blocks
+ * goes on as POST or PUT with Block2, never as GET).
  *
  * Timeouts: a request fails with TETHER_ERR_TIMEOUT when no final answer came
  * within its timeout (tether_server_request.timeout_ms, else
