@@ -688,7 +688,8 @@ typedef struct tether_server_stats {
     size_t queued;          /* waiting for sleeping clients now */
     size_t parked;          /* observations of endpoints with no registration now,
                                waiting for their next Register (R21) */
-    size_t waiting;         /* requests waiting for a free CoAP exchange slot */
+    size_t waiting;         /* requests waiting for a free CoAP exchange slot (and
+                               observations waiting to send their GET again) */
     size_t registrations;   /* live */
     size_t index_buckets;   /* both indexes, all tables (memory accounting) */
     size_t heap_capacity;   /* expiry heap slots */
