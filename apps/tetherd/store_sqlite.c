@@ -47,7 +47,7 @@ static const char schema_sql[] =
     " updated_ms INTEGER NOT NULL"
     ") WITHOUT ROWID";
 
-static int fail(store_db *db, char *err, size_t cap, const char *what)
+static int db_fail(store_db *db, char *err, size_t cap, const char *what)
 {
     snprintf(err, cap, "%s: %s", what, db->db != NULL ? sqlite3_errmsg(db->db) : "out of memory");
     return TETHER_ERR_SYS;
@@ -90,14 +90,14 @@ int store_db_open(store_db **out, const char *path, char *err, size_t cap)
     }
     rc = sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        rc = fail(db, err, cap, path);
+        rc = db_fail(db, err, cap, path);
         store_db_close(db);
         return rc;
     }
     sqlite3_busy_timeout(db->db, 5000);
     if (user_version(db, &v) != 0) {
         /* Not a database at all ("file is not a database"). */
-        rc = fail(db, err, cap, path);
+        rc = db_fail(db, err, cap, path);
         store_db_close(db);
         return rc;
     }
@@ -110,7 +110,7 @@ int store_db_open(store_db **out, const char *path, char *err, size_t cap)
         return TETHER_ERR_UNSUPPORTED;
     }
     if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=FULL") != 0) {
-        rc = fail(db, err, cap, path);
+        rc = db_fail(db, err, cap, path);
         store_db_close(db);
         return rc;
     }
@@ -119,7 +119,7 @@ int store_db_open(store_db **out, const char *path, char *err, size_t cap)
         snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", TETHERD_STORE_SCHEMA);
         if (exec(db, "BEGIN IMMEDIATE") != 0 || exec(db, schema_sql) != 0 || exec(db, sql) != 0 ||
             exec(db, "COMMIT") != 0) {
-            rc = fail(db, err, cap, path);
+            rc = db_fail(db, err, cap, path);
             store_db_close(db);
             return rc;
         }
@@ -134,7 +134,7 @@ int store_db_open(store_db **out, const char *path, char *err, size_t cap)
         prepare(db, "BEGIN", &db->begin) != 0 || prepare(db, "COMMIT", &db->commit) != 0 ||
         prepare(db, "ROLLBACK", &db->rollback) != 0 ||
         prepare(db, "SELECT count(*) FROM registrations", &db->count) != 0) {
-        rc = fail(db, err, cap, path);
+        rc = db_fail(db, err, cap, path);
         store_db_close(db);
         return rc;
     }
@@ -340,7 +340,7 @@ int store_db_load(store_db *db, store_row_fn fn, void *user, char *err, size_t c
                            "FROM registrations",
                            -1, &st, NULL) != SQLITE_OK) {
         free(objs);
-        return fail(db, err, cap, "reading the registrations");
+        return db_fail(db, err, cap, "reading the registrations");
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_row r;
@@ -355,7 +355,7 @@ int store_db_load(store_db *db, store_row_fn fn, void *user, char *err, size_t c
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        ret = fail(db, err, cap, "reading the registrations");
+        ret = db_fail(db, err, cap, "reading the registrations");
     sqlite3_finalize(st);
     free(objs);
     return ret;
