@@ -31,6 +31,8 @@ typedef struct tetherd_options {
     int store;                     /* --store: tetherd_store_kind (store.h) */
     const char *data;              /* --data DIR, borrowed; default "./tether-data" */
     int sync;                      /* --sync: tetherd_store_sync_mode (store.h) */
+    const char *http;              /* --http HOST:PORT (borrowed); NULL: --http off */
+    const char *http_token;        /* --http-token TOKEN (borrowed); NULL if none */
 } tetherd_options;
 
 /* Parse argv into *o. Returns 0 to run, 1 when --help was printed (exit

@@ -186,7 +186,7 @@ def test_sync_always(tmp):
 
 
 def bad_data(args, want):
-    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0"] + args, capture_output=True,
+    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--http", "off"] + args, capture_output=True,
                        text=True, timeout=20)
     if r.returncode != 1 or want not in r.stderr or len(r.stderr.strip().splitlines()) != 1:
         fail("%s: exit %d, stderr %r; want exit 1 and %r" % (args, r.returncode, r.stderr, want))

@@ -46,7 +46,7 @@ def fail(msg):
 
 class Tetherd:
     def __init__(self, *args):
-        cmd = [os.path.join(BUILD, "tetherd"), "--coap", "127.0.0.1:0"] + list(args)
+        cmd = [os.path.join(BUILD, "tetherd"), "--coap", "127.0.0.1:0", "--http", "off"] + list(args)
         # Tests share the build directory: no ./tether-data unless asked.
         if "--store" not in args:
             cmd += ["--store", "memory"]
