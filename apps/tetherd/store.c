@@ -36,10 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store_internal.h"
-#include "tetherd.h"
 #include "tether/err.h"
 #include "tether/os.h"
+
+#include "store_internal.h"
+#include "tetherd.h"
 
 enum { P_PUT = 1, P_TOUCH = 2, P_DEL = 3 };
 
@@ -414,6 +415,9 @@ void tetherd_store_close(tetherd_store *s)
 
 /* --- restore --------------------------------------------------------------- */
 
+/* Refusals logged one by one at start; the rest only counted. */
+#define RESTORE_LOG_MAX 10
+
 typedef struct restore_ctx {
     tetherd_store *s;
     tether_server *srv;
@@ -452,10 +456,11 @@ static int restore_one(void *user, const store_row *r)
     int err;
 
     if (r->id[0] == '\0') {
-        snprintf(msg, sizeof(msg), "store: ep=%.*s: a row that does not decode, removed",
-                 (int)(r->ep_len > 255 ? 255 : r->ep_len), r->ep);
-        tetherd_log(NULL, TETHER_LOG_WARN, "store", msg);
-        c->refused++;
+        if (++c->refused <= RESTORE_LOG_MAX) {
+            snprintf(msg, sizeof(msg), "store: ep=%.*s: a row that does not decode, removed",
+                     (int)(r->ep_len > 255 ? 255 : r->ep_len), r->ep);
+            tetherd_log(NULL, TETHER_LOG_WARN, "store", msg);
+        }
         drop_later(c, r);
         return 0;
     }
@@ -490,13 +495,20 @@ static int restore_one(void *user, const store_row *r)
     }
     if (err == TETHER_ERR_STATE) {
         c->expired++;
-    } else {
-        snprintf(msg, sizeof(msg), "store: %s: %s, removed", tether_err_name(err),
-                 tether_server_errmsg(c->srv));
-        tetherd_log(NULL, TETHER_LOG_WARN, "store", msg);
-        c->refused++;
+        drop_later(c, r);
+        return 0;
     }
-    drop_later(c, r);
+    /* Over --max-registrations (NOMEM): the row stays for a later start
+     * with a higher limit. Anything else cannot be restored ever. */
+    c->refused++;
+    if (c->refused <= RESTORE_LOG_MAX) {
+        snprintf(msg, sizeof(msg), "store: %s: %s%s", tether_err_name(err),
+                 tether_server_errmsg(c->srv),
+                 err == TETHER_ERR_NOMEM ? "; the row is kept" : "; the row is removed");
+        tetherd_log(NULL, TETHER_LOG_WARN, "store", msg);
+    }
+    if (err != TETHER_ERR_NOMEM)
+        drop_later(c, r);
     return 0;
 }
 

@@ -95,7 +95,8 @@ int tetherd_store_open(tetherd_store **out, const tetherd_store_config *cfg, cha
 
 /* Put every saved registration back into srv (tether_server_restore()),
  * deleting rows that have expired meanwhile and rows the engine refuses
- * (each refusal is logged at warn). Call once, after open and before the
+ * as invalid or duplicate; a row over cfg.max_registrations is kept for a
+ * later start (the first refusals are logged at warn, all are counted). Call once, after open and before the
  * loop; srv is kept (the store reads registrations' times through it) and
  * must outlive st's use. now: the engine clock.
  * restored, expired, refused: out, may be NULL. Returns 0 or TETHER_ERR_SYS

@@ -117,7 +117,7 @@ int tether_server_restore(tether_server *srv, tether_time now, const tether_serv
     bad = check(now, s);
     if (bad != NULL) {
         tether_server_set_err(srv, "restore of ep=%.*s refused: %s",
-                              (int)(s->ep_len > 64 || s->ep == NULL ? 0 : s->ep_len),
+                              (int)(s->ep == NULL ? 0 : s->ep_len > 64 ? 64 : s->ep_len),
                               s->ep != NULL ? s->ep : "", bad);
         return TETHER_ERR_INVAL;
     }

@@ -251,6 +251,39 @@ static void test_store_restore_after_restart(void **state)
     assert_int_equal(fx_update(&t->f, &dev, id, NULL, NULL), TETHER_COAP_CHANGED);
 }
 
+/* Rows over --max-registrations are refused but kept for a later start. */
+static void test_store_keeps_rows_over_the_limit(void **state)
+{
+    tst *t = *state;
+    tether_peer dev = fx_peer(0, 1);
+    tetherd_store_config c = {TETHERD_STORE_SQLITE, t->dir, TETHERD_SYNC_BATCH, 0};
+    char err[256];
+    size_t n, x, bad;
+
+    open_store(t, TETHERD_SYNC_BATCH);
+    assert_int_equal(fx_register(&t->f, &dev, "ep=a&lt=600", "</3/0>", NULL), TETHER_COAP_CREATED);
+    event(t, TETHER_SERVER_EV_REGISTERED, "a", 0);
+    assert_int_equal(fx_register(&t->f, &dev, "ep=b&lt=600", "</3/0>", NULL), TETHER_COAP_CREATED);
+    event(t, TETHER_SERVER_EV_REGISTERED, "b", 0);
+    tetherd_store_close(t->st);
+    t->st = NULL;
+
+    fx_stop(&t->f);
+    fx_config(&t->f);
+    t->f.cfg.max_registrations = 1;
+    fx_start(&t->f);
+    t->f.now = tether_os_now_ms();
+    assert_int_equal(tetherd_store_open(&t->st, &c, err, sizeof(err)), 0);
+    assert_int_equal(tetherd_store_restore(t->st, t->f.srv, t->f.now, &n, &x, &bad, err,
+                                           sizeof(err)),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(x, 0);
+    assert_int_equal(bad, 1);
+    assert_non_null(strstr(g_log, "the row is kept"));
+    assert_int_equal(row_count(t), 2);
+}
+
 /* A database of another schema version is refused with a sentence. */
 static void test_store_refuses_unknown_schema(void **state)
 {
@@ -298,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_coalesces_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_deletes_and_replacements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_restore_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_keeps_rows_over_the_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_refuses_unknown_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_memory_keeps_nothing, setup, teardown),
     };
