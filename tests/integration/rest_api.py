@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -129,6 +130,12 @@ class Events:
             return [n for n, _ in self.events]
 
     def close(self):
+        # Shut the socket first: the reader thread holds the response's
+        # buffer lock in readline() until data or EOF comes.
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
         self.conn.close()
 
 
