@@ -385,6 +385,48 @@ def main():
     ok("errors: bad path 400, unknown suffix 404, bad format/timeout 400, wrong method 405, "
        "unknown API path 404")
 
+    # Bad input never crashes, and a slow client does not hold the loop.
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /api/clients HTTP/1.1\r\nHost: x\r\n")  # never finished
+    half = socket.create_connection(("127.0.0.1", port))
+    half.sendall(b"PUT /api/clients/rest-dev/1/0/1 HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Length: 1000\r\n\r\n{\"kind\":")  # body never finished
+    t0 = time.monotonic()
+    api.json("GET", "/api/clients")
+    check(time.monotonic() - t0 < 1, "a slow client delayed another request")
+    weird = [b"", b"null", b"[]", b"\"x\"", b"{}", b"[" * 5000 + b"]" * 5000,
+             b'{"kind":"singleResource","value":1e999}',
+             b'{"kind":"singleResource","value":-9223372036854775809}',
+             b'{"kind":"singleResource","value":"99999999999999999999"}',
+             b'{"kind":"singleResource","id":1,"value":1.5}',
+             b'{"kind":"singleResource","id":70000,"value":1}',
+             b'{"kind":"instance","resources":[null,1,"x",{}]}',
+             b'{"kind":"multiResource","id":1,"values":{"x":1}}',
+             b'{"kind":"multiResource","id":1,"values":[1]}',
+             b'{"kind":"singleResource","type":"OPAQUE","value":"abc"}',
+             b'{"kind":"singleResource","type":"WHAT","value":1}',
+             b"\xff\xfe\x00garbage", b'{"kind":"singleResource","value":60}' + b" " * 10]
+    for body in weird:
+        for path in ("/1/0/1", "/1/0", "/3303"):
+            method = "POST" if path == "/3303" else "PUT"
+            st, _, raw = api.call(method, "/api/clients/rest-dev" + path, body)
+            check(st in (200, 400), "%s %s with %r: HTTP %d %s" % (method, path, body[:40], st,
+                                                                  raw[:100]))
+    for path in ("/api/clients/rest-dev/65535/0", "/api/clients/rest-dev/01/0",
+                 "/api/clients/rest-dev//3", "/api/clients/rest-dev/3/0/1/2/3/4/5/6",
+                 "/api/clients/rest-dev/-1", "/api/clients/rest-dev/3/0/" +
+                 "9" * 40, "/api/objectspecs/99999999999999999999", "/api/event/x",
+                 "/" + "a" * 5000, "/api/clients/" + "e" * 300):
+        st, _, _ = api.call("GET", path)
+        check(st in (400, 404, 414), "GET %s: HTTP %d" % (path[:60], st))
+    st, _, _ = api.call("GET", "/api/clients/%00")  # MHD decodes it into "/api/clients/"
+    check(st in (200, 400, 404), "GET /api/clients/%%00: HTTP %d" % st)
+    slow.close()
+    half.close()
+    api.json("GET", "/api/clients/rest-dev")
+    ok("bad input: odd bodies, paths and a half-sent request give 400/404/414; "
+       "a slow client does not stall the others")
+
     t0 = time.monotonic()
     j, _ = api.json("GET", "/api/clients/mute-1/3/0?timeout=1", want=504)
     took = time.monotonic() - t0
@@ -410,6 +452,13 @@ def main():
           "queue depth / subscribers")
     ok("metrics: Prometheus text; operations by kind and result, latency histogram, "
        "registrations, events, queue depth moved as expected")
+
+    brief = Device(d.addr)
+    c, _ = brief.register("ep=brief-1&lt=1&b=U")
+    check(c == 65, "brief device: Register answered %d" % c)
+    exp = ev.wait("EXPIRED", lambda x: x["endpoint"] == "brief-1", timeout=5)
+    check(exp["lifetime"] == 1, "EXPIRED %r" % exp)
+    ok("EXPIRED on the stream when a 1 s lifetime runs out")
 
     # --- de-registration, the ?ep filter -------------------------------------------------------------
     client.send_signal(signal.SIGTERM)
