@@ -31,8 +31,10 @@ extern const size_t tetherd_n_assets;
 
 /* Largest request body accepted (413 beyond). */
 #define HTTP_BODY_MAX (256u * 1024u)
-/* An event-stream subscriber that falls this far behind is dropped. */
-#define HTTP_SSE_BACKLOG_MAX (1u << 20)
+/* An event-stream subscriber that falls this far behind is dropped: room
+ * for a registration storm of some 25,000 REGISTRATION events produced
+ * faster than the socket drains. */
+#define HTTP_SSE_BACKLOG_MAX (16u << 20)
 /* Keepalive comment period on the event stream, ms. */
 #define HTTP_SSE_KEEPALIVE_MS 15000
 /* Idle HTTP connections are closed after this many seconds. */

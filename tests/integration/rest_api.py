@@ -297,6 +297,9 @@ def main():
     check(j["status"] == "CHANGED", "partial write /1/0: %r" % j)
     j, _ = api.json("GET", "/api/clients/rest-dev/1/0/1?format=TLV")
     check(j["content"]["value"] == 90, "read back after partial write: %r" % j)
+    j, _ = api.json("PUT", "/api/clients/rest-dev/1/0/1",  # Leshan 1.x's spelling
+                    {"id": 1, "kind": "singleResource", "value": "90", "type": "integer"})
+    check(j["status"] == "CHANGED", "Leshan-style write: %r" % j)
     upd = ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev" and
                   x["update"].get("lifetime") == 90, timeout=10)
     check(upd["registration"]["lifetime"] == 90, "UPDATED %r" % upd)
