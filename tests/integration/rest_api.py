@@ -112,11 +112,11 @@ class Events:
         except Exception:  # closed under us at the end
             pass
 
-    def wait(self, name, pred=lambda d: True, timeout=10.0):
+    def wait(self, name, pred=lambda d: True, timeout=10.0, start=0):
         deadline = time.monotonic() + timeout
         with self.cv:
             while True:
-                for n, d in self.events:
+                for n, d in self.events[start:]:
                     if n == name and pred(d):
                         return d
                 left = deadline - time.monotonic()
@@ -325,8 +325,7 @@ def main():
     j, _ = api.json("POST", "/api/clients/rest-dev/1/0/8", b"",
                     headers={"Content-Type": "text/plain"})
     check(j["status"] == "CHANGED", "execute /1/0/8: %r" % j)
-    ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev")
-    check(any(n == "UPDATED" for n, _ in ev.events[mark:]), "no UPDATED after /1/0/8")
+    ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev", start=mark)
     j, _ = api.json("POST", "/api/clients/rest-dev/3303/0/5700", b"")
     check(j["success"] is False and j["status"] == "METHOD_NOT_ALLOWED",
           "execute a readable resource: %r" % j)
@@ -479,6 +478,52 @@ def main():
     rc = d.stop()
     check(rc == 0, "tetherd exited %d after SIGTERM" % rc)
     ok("tetherd stops cleanly with streams open")
+
+    # --- queue mode: SLEEPING, a queued read, AWAKE ------------------------------------------------
+    d3, port3 = start_tetherd("--awake-window", "1")
+    api3 = Api(port3)
+    ev3 = Events(port3)
+    qc = subprocess.Popen([CLIENT, "--server", "coap://127.0.0.1:%d" % d3.port, "--endpoint",
+                           "q-dev", "--binding", "UQ", "--awake-window", "1", "--lifetime", "8",
+                           "--sensor-period", "600000"],
+                          stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    _children.append(qc)
+    reg = ev3.wait("REGISTRATION", lambda x: x["endpoint"] == "q-dev")
+    check(reg["queuemode"] is True and reg["bindingMode"] == "UQ", "queue-mode client %r" % reg)
+    ev3.wait("SLEEPING", lambda x: x["ep"] == "q-dev", timeout=5)
+    one, _ = api3.json("GET", "/api/clients/q-dev")
+    check(one["sleeping"] is True, "sleeping client: %r" % one)
+    box = {}
+
+    def queued_read():
+        box["r"] = api3.call("GET", "/api/clients/q-dev/3/0/2?timeout=20", timeout=40)
+
+    t = threading.Thread(target=queued_read)
+    t.start()
+    deadline = time.monotonic() + 3
+    while metrics(api3).get("tether_queue_depth") != 1:
+        check(time.monotonic() < deadline, "tether_queue_depth never became 1")
+        time.sleep(0.05)
+    ev3.wait("AWAKE", lambda x: x["ep"] == "q-dev", timeout=15)  # its next Update
+    t.join(20)
+    st, _, raw = box["r"]
+    check(st == 200 and json.loads(raw)["content"]["value"] == "q-dev",
+          "queued read: %d %s" % (st, raw[:200]))
+    ev3.wait("SLEEPING", lambda x: x["ep"] == "q-dev", timeout=5,
+             start=ev3.names().index("AWAKE"))
+    t0 = time.monotonic()
+    st, _, raw = api3.call("GET", "/api/clients/q-dev/3/0/2?timeout=0.5")
+    took = time.monotonic() - t0
+    check(st == 504 and b"withdrawn" in raw or st == 200,
+          "short timeout on a sleeping client: %d %s" % (st, raw[:200]))
+    check(metrics(api3).get("tether_queue_depth") == 0, "the withdrawn read is still queued")
+    ok("queue mode: SLEEPING, a read waits in the queue (tether_queue_depth 1) until the "
+       "client's Update (AWAKE), then answers; a short ?timeout= gives %d after %.1f s"
+       % (st, took))
+    qc.send_signal(signal.SIGTERM)
+    qc.wait(10)
+    ev3.close()
+    check(d3.stop() == 0, "queue-mode tetherd did not stop cleanly")
 
     # --- the token ---------------------------------------------------------------------------------
     d2, port2 = start_tetherd("--http-token", "s3cret")
