@@ -46,6 +46,9 @@ static void usage(FILE *f)
             "                          OMA registry's format) in DIR; they add to, or\n"
             "                          replace, the built-in core objects 0-7. A file\n"
             "                          that does not load stops tetherd (exit 2)\n"
+            "  --awake-window S        queue mode: seconds a client listens after its last\n"
+            "                          message before it counts as sleeping and requests\n"
+            "                          for it wait (1..86400, default 93)\n"
             "  --http HOST:PORT        serve the REST API, the event stream, /metrics and\n"
             "                          the web UI here (default 127.0.0.1:8080; port 0\n"
             "                          picks a free port; 'off' disables HTTP). An address\n"
@@ -144,7 +147,7 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
         if (!IS("--coap") && !IS("--default-lifetime") && !IS("--grace") && !IS("--ssid") &&
             !IS("--lifetime-sync") && !IS("--max-registrations") && !IS("--log-level") &&
             !IS("--log-format") && !IS("--models") && !IS("--http") && !IS("--http-token") &&
-            !IS("--store") && !IS("--data") && !IS("--sync"))
+            !IS("--store") && !IS("--data") && !IS("--sync") && !IS("--awake-window"))
             return fail("unknown option '%s'", name);
         if (val == NULL) {
             if (i + 1 >= argc)
@@ -197,6 +200,10 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
             if (*val == '\0')
                 return fail("--models needs a directory");
             o->models = val;
+        } else if (IS("--awake-window")) {
+            if (parse_u64(val, 1, 86400, &v) != 0)
+                return fail("--awake-window must be 1..86400 seconds, got '%s'", val);
+            o->awake_window_ms = (uint32_t)v * 1000u;
         } else if (IS("--http")) {
             if (*val == '\0')
                 return fail("--http needs HOST:PORT or off");

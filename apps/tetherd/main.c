@@ -159,6 +159,8 @@ int main(int argc, char **argv)
     scfg.ssid = o.ssid;
     scfg.lifetime_sync = o.lifetime_sync;
     scfg.max_registrations = o.max_registrations;
+    if (o.awake_window_ms != 0)
+        scfg.awake_window_ms = o.awake_window_ms;
     scfg.rand = tether_os_random;
     scfg.log = tetherd_log;
     scfg.models = models; /* types the values of reads and notifications */

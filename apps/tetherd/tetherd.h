@@ -31,6 +31,7 @@ typedef struct tetherd_options {
     int store;                     /* --store: tetherd_store_kind (store.h) */
     const char *data;              /* --data DIR, borrowed; default "./tether-data" */
     int sync;                      /* --sync: tetherd_store_sync_mode (store.h) */
+    uint32_t awake_window_ms;      /* --awake-window S, 0: the engine's default */
     const char *http;              /* --http HOST:PORT (borrowed); NULL: --http off */
     const char *http_token;        /* --http-token TOKEN (borrowed); NULL if none */
 } tetherd_options;
