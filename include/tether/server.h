@@ -98,7 +98,8 @@ typedef enum tether_server_event_type {
     TETHER_SERVER_EV_REPLACED = 5,     /* R15: removed by a new Register of its endpoint;
                                           the new one's REGISTERED follows */
     TETHER_SERVER_EV_LIFETIME = 6,     /* R10: outcome of the lifetime read or write */
-    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp);
+    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp;
+                                          not while it is parked: no registration);
                                           stale ones (RFC 7641 §3.4) are dropped */
     TETHER_SERVER_EV_OBSERVE_END = 8,  /* an observation ended, for any reason: status
                                           and resp->reason say why */
