@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stand-in for tetherd's REST API (docs/API.md) to work on the web UI
 // without devices: serves apps/tetherd/www/ and answers /api/... from fake
 // registrations. Not a test; a development tool.

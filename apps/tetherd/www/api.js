@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The web UI's only door to tetherd: JSON calls to /api/... and the event
 // stream /api/event. It owns the API token (asked once on a 401, kept in
 // sessionStorage, sent as "Authorization: Bearer"), turns every non-2xx

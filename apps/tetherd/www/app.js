@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The web UI's entry point: the hash router (#/ the clients list,
 // #/clients/EP one client), the clients list, the event log and the
 // connection badge. Events from /api/event go to the log and to the view on
@@ -234,21 +235,57 @@ function clientsView(root, query) {
     pager.hidden = pages <= 1;
   }
 
+  // Events change the page at once from their own data (the event carries
+  // the client object), batched to one render per frame; a registration or
+  // a removal also refetches the page (throttled, see schedule()) so the
+  // page stays exact: sorted, full, with the right total. Updates, sleeping
+  // and awake only patch rows: 10,000 clients updating cost no fetch.
+  let pending = [];
+  let frame = 0;
   function onEvent(name, data) {
     if (!LIST_EVENTS.has(name)) return;
     const ep = epOf(name, data);
-    // SLEEPING / AWAKE change one badge: patch the row, no fetch.
-    if ((name === 'SLEEPING' || name === 'AWAKE') && ep) {
-      const row = state.rows.find((c) => c.endpoint === ep);
-      if (row) {
-        row.sleeping = name === 'SLEEPING';
+    if (!ep || (state.prefix && !ep.startsWith(state.prefix))) return;
+    pending.push([name, ep, name === 'UPDATED' ? data.registration : data]);
+    if (!frame) frame = requestAnimationFrame(flush);
+  }
+
+  function flush() {
+    frame = 0;
+    const batch = pending;
+    pending = [];
+    let membership = false;
+    let changed = false;
+    for (const [name, ep, c] of batch) {
+      const at = state.rows.findIndex((r) => r.endpoint === ep);
+      if (name === 'REGISTRATION') {
+        membership = true;
+        if (at >= 0) { state.rows[at] = c; changed = true; continue; }
+        const rows = state.rows;
+        const afterFirst = state.offset === 0 || (rows.length && ep > rows[0].endpoint);
+        const beforeLast = rows.length < state.limit || ep < rows[rows.length - 1].endpoint;
+        if (state.total !== null) state.total++;
+        if (afterFirst && beforeLast) {
+          let k = rows.findIndex((r) => r.endpoint > ep);
+          if (k < 0) k = rows.length;
+          rows.splice(k, 0, c);
+          if (rows.length > state.limit) rows.pop();
+        }
+        changed = true;
+      } else if (name === 'DEREGISTRATION' || name === 'EXPIRED') {
+        membership = true;
+        if (state.total) state.total--;
+        if (at >= 0) state.rows.splice(at, 1);
+        changed = true;
+      } else if (at >= 0 && c && typeof c === 'object') {
+        if (name === 'UPDATED') state.rows[at] = c;
+        else state.rows[at] = Object.assign({}, state.rows[at], { sleeping: name === 'SLEEPING' });
         const tr = tbody.querySelector(`tr[data-ep="${CSS.escape(ep)}"]`);
-        if (tr) tr.replaceWith(rowFor(row));
+        if (tr && !changed) tr.replaceWith(rowFor(state.rows[at]));
       }
-      return;
     }
-    if (ep && state.prefix && !ep.startsWith(state.prefix)) return;
-    schedule();
+    if (changed) render();
+    if (membership) schedule();
   }
 
   load();
@@ -260,6 +297,7 @@ function clientsView(root, query) {
     onEvent,
     onReconnect: load,
     destroy() {
+      cancelAnimationFrame(frame);
       clearTimeout(state.timer);
       clearTimeout(searchTimer);
       if (state.ctrl) state.ctrl.abort();

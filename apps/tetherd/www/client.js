@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One client's page (#/clients/EP): its registration details and the object
 // / instance / resource tree built from its object links and the object
 // models (/api/objectspecs), with Read, Write (an editor typed by the
@@ -443,9 +444,12 @@ export function clientView(root, ep, { objectSpecs }) {
       const d = await op('Write', path, 'PUT', '', { query: opQuery(), body: node });
       if (d) {
         closeInline(n);
-        values.set(path, Object.assign({ type: n.type }, node));
-        showValue(path, values.get(path), true);
-        if ((n.el.dataset.ops || '').includes('R')) read(path);   // what the device really holds
+        if ((n.el.dataset.ops || '').includes('R')) {
+          read(path);                    // show what the device now holds, not what was sent
+        } else {
+          values.set(path, Object.assign({ type: n.type }, node));
+          showValue(path, values.get(path), true);
+        }
       }
     });
     n.inline = form;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small DOM and formatting helpers shared by the views: an element builder,
 // the toast area (non-blocking messages, errors stay until closed or 10 s),
 // and time / number formatting. No state besides the toast container.
