@@ -131,7 +131,9 @@ function clientsView(root, query) {
     history.replaceState(null, '', '#/' + (s ? '?' + s : ''));
   }
 
-  async function load() {
+  // live: the fetch follows events, so rows new since the last render are
+  // flashed; a search or a page change shows a new set without flashing.
+  async function load(live) {
     clearTimeout(state.timer);
     state.timer = null;
     if (state.ctrl) state.ctrl.abort();
@@ -153,10 +155,10 @@ function clientsView(root, query) {
         state.offset = Math.max(0, Math.floor((state.total - 1) / state.limit) * state.limit);
         syncHash();
         state.loading = false;
-        return load();
+        return load(live);
       }
       state.rows = rows;
-      render();
+      render(live === true);
     } catch (e) {
       if (e.name === 'AbortError') return;
       summary.textContent = 'Could not load the clients.';
@@ -177,21 +179,26 @@ function clientsView(root, query) {
     if (state.timer) return;
     const gap = Math.max(300, state.lastMs * 4);
     const wait = Math.max(0, state.lastFetch + gap - performance.now());
-    if (wait === 0) load();
-    else state.timer = setTimeout(load, wait);
+    if (wait === 0) load(true);
+    else state.timer = setTimeout(() => load(true), wait);
   }
 
-  function render() {
+  function render(live) {
     const prev = state.shown;
-    const first = state.shown.size === 0;
     state.shown = new Set(state.rows.map((c) => c.endpoint));
     const frag = document.createDocumentFragment();
     for (const c of state.rows) {
       const tr = rowFor(c);
-      if (!first && !prev.has(c.endpoint)) tr.classList.add('flash');
+      if (live && !prev.has(c.endpoint)) tr.classList.add('flash');
       frag.append(tr);
     }
+    const focused = document.activeElement && tbody.contains(document.activeElement)
+      ? document.activeElement.closest('tr') && document.activeElement.closest('tr').dataset.ep : null;
     tbody.replaceChildren(frag);
+    if (focused) {
+      const a = tbody.querySelector(`tr[data-ep="${CSS.escape(focused)}"] a`);
+      if (a) a.focus({ preventScroll: true });
+    }
     if (state.rows.length === 0) {
       tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: 8 },
         state.prefix ? 'No client’s endpoint starts with “' + state.prefix + '”.'
@@ -218,20 +225,42 @@ function clientsView(root, query) {
       h('td', null, timeEl(c.lastUpdate)));
   }
 
+  // The pager's buttons are made once and only updated, so a click or the
+  // keyboard focus survives the live re-renders.
+  const pageOf = h('span', { class: 'page-of' });
+  const pagerButtons = [
+    ['« First', 'First page', () => 1],
+    ['‹ Previous', 'Previous page', (page) => page - 1],
+    ['Next ›', 'Next page', (page) => page + 1],
+    ['Last »', 'Last page', (page, pages) => pages],
+  ].map(([label, aria, target]) => {
+    const b = h('button', { type: 'button', class: 'ghost small', 'aria-label': aria }, label);
+    b.target = target;
+    b.addEventListener('click', () => {
+      const { page, pages } = pageInfo();
+      const p = Math.min(pages, Math.max(1, target(page, pages)));
+      state.offset = (p - 1) * state.limit;
+      syncHash();
+      load();
+    });
+    return b;
+  });
+  pager.append(pagerButtons[0], pagerButtons[1], pageOf, pagerButtons[2], pagerButtons[3]);
+
+  function pageInfo() {
+    return {
+      pages: Math.max(1, Math.ceil((state.total || 0) / state.limit)),
+      page: Math.floor(state.offset / state.limit) + 1,
+    };
+  }
+
   function renderPager() {
-    const pages = Math.max(1, Math.ceil((state.total || 0) / state.limit));
-    const page = Math.floor(state.offset / state.limit) + 1;
-    const go = (p) => () => { state.offset = (p - 1) * state.limit; syncHash(); load(); };
-    const btn = (label, p, aria) => h('button', {
-      type: 'button', class: 'ghost small', disabled: p < 1 || p > pages || p === page,
-      'aria-label': aria, onclick: go(p),
-    }, label);
-    pager.replaceChildren(
-      btn('« First', 1, 'First page'),
-      btn('‹ Previous', page - 1, 'Previous page'),
-      h('span', { class: 'page-of' }, `Page ${nf.format(page)} of ${nf.format(pages)}`),
-      btn('Next ›', page + 1, 'Next page'),
-      btn('Last »', pages, 'Last page'));
+    const { page, pages } = pageInfo();
+    for (const b of pagerButtons) {
+      const p = b.target(page, pages);
+      b.disabled = p < 1 || p > pages || p === page;
+    }
+    pageOf.textContent = `Page ${nf.format(page)} of ${nf.format(pages)}`;
     pager.hidden = pages <= 1;
   }
 
@@ -284,7 +313,7 @@ function clientsView(root, query) {
         if (tr && !changed) tr.replaceWith(rowFor(state.rows[at]));
       }
     }
-    if (changed) render();
+    if (changed) render(true);
     if (membership) schedule();
   }
 
@@ -295,7 +324,7 @@ function clientsView(root, query) {
   document.addEventListener('keydown', focusSearch);
   return {
     onEvent,
-    onReconnect: load,
+    onReconnect: () => load(true),
     destroy() {
       cancelAnimationFrame(frame);
       clearTimeout(state.timer);
