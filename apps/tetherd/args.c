@@ -44,6 +44,12 @@ static void usage(FILE *f)
             "                          OMA registry's format) in DIR; they add to, or\n"
             "                          replace, the built-in core objects 0-7. A file\n"
             "                          that does not load stops tetherd (exit 2)\n"
+            "  --http HOST:PORT        serve the REST API, the event stream, /metrics and\n"
+            "                          the web UI here (default 127.0.0.1:8080; port 0\n"
+            "                          picks a free port; 'off' disables HTTP). An address\n"
+            "                          other hosts can reach needs --http-token\n"
+            "  --http-token TOKEN      every /api request must carry\n"
+            "                          'Authorization: Bearer TOKEN' (else 401)\n"
             "  -h, --help              this text\n"
             "\n"
             "Stop with SIGINT or SIGTERM.\n");
@@ -93,6 +99,7 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
     o->lifetime_sync = TETHER_SERVER_SYNC_READ;
     o->log_level = TETHER_LOG_INFO;
     o->log_format = TETHERD_LOG_TEXT;
+    o->http = "127.0.0.1:8080";
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = NULL, *eq;
@@ -119,7 +126,7 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
 #define IS(opt) (strcmp(name, opt) == 0)
         if (!IS("--coap") && !IS("--default-lifetime") && !IS("--grace") && !IS("--ssid") &&
             !IS("--lifetime-sync") && !IS("--max-registrations") && !IS("--log-level") &&
-            !IS("--log-format") && !IS("--models"))
+            !IS("--log-format") && !IS("--models") && !IS("--http") && !IS("--http-token"))
             return fail("unknown option '%s'", name);
         if (val == NULL) {
             if (i + 1 >= argc)
@@ -172,6 +179,14 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
             if (*val == '\0')
                 return fail("--models needs a directory");
             o->models = val;
+        } else if (IS("--http")) {
+            if (*val == '\0')
+                return fail("--http needs HOST:PORT or off");
+            o->http = strcmp(val, "off") == 0 ? NULL : val;
+        } else if (IS("--http-token")) {
+            if (*val == '\0')
+                return fail("--http-token needs a token");
+            o->http_token = val;
         }
 #undef IS
     }

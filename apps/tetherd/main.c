@@ -15,6 +15,7 @@
 #include "tether/model.h"
 #include "tether/net.h"
 #include "tether/os.h"
+#include "http.h"
 
 /* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
  * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
     tether_server_callbacks cb = {tetherd_on_event};
     tether_server *srv = NULL;
     tether_model_registry *models = NULL;
+    tetherd_http *http = NULL;
     struct sigaction sa;
     char msg[256];
     int rc, err, wait = -1;
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         return 2;
     tetherd_log_setup(o.log_level, o.log_format);
+    if (o.http != NULL && tetherd_http_check(o.http, o.http_token) != 0)
+        return 2;
 
     /* Object models: the built-in core objects, plus --models. Loaded
      * before any socket opens, so a bad file costs nothing but exit 2. */
@@ -138,6 +142,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (o.http != NULL) {
+        rc = tetherd_http_start(&http, o.http, o.http_token, g_udp, srv, models);
+        if (rc != 0) {
+            tether_server_free(srv);
+            tether_udp_free(g_udp);
+            tether_model_registry_free(models);
+            return rc;
+        }
+    }
+
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -158,7 +172,7 @@ int main(int argc, char **argv)
     err = 0;
     while (err == 0 && !tether_udp_stopping(g_udp)) {
         err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
-        wait = tetherd_log_tick(tether_os_now_ms());
+        wait = tetherd_http_wait(http, tetherd_log_tick(tether_os_now_ms()));
     }
     tetherd_log_batch(0);
     rc = 0;
@@ -179,6 +193,7 @@ int main(int argc, char **argv)
                  (unsigned long long)st.rejected);
         tetherd_notice(msg);
     }
+    tetherd_http_stop(http);
     tether_server_free(srv);
     tether_udp_free(g_udp);
     tether_model_registry_free(models);

@@ -28,6 +28,8 @@ typedef struct tetherd_options {
     int log_level;                 /* tether_log_level */
     tetherd_log_format log_format;
     const char *models;            /* --models DIR, borrowed from argv; NULL if none */
+    const char *http;              /* --http HOST:PORT (borrowed); NULL: --http off */
+    const char *http_token;        /* --http-token TOKEN (borrowed); NULL if none */
 } tetherd_options;
 
 /* Parse argv into *o. Returns 0 to run, 1 when --help was printed (exit

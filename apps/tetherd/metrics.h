@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tetherd's Prometheus metrics (GET /metrics, text format 0.0.4): what the
+ * engine's stats say, plus what the HTTP front counts itself (operations
+ * by kind and result, their latency, events by type, HTTP answers). The
+ * store plugs its own figures in through tetherd_metrics_store_hook(). */
+#ifndef TETHERD_METRICS_H
+#define TETHERD_METRICS_H
+
+#include <stdint.h>
+
+/* The store's figures, filled by its hook at each scrape. */
+typedef struct tetherd_store_metrics {
+    uint64_t pending;       /* changes accepted, not yet durable */
+    double lag_seconds;     /* age of the oldest of them; 0 when none */
+    uint64_t commits;       /* transactions committed so far */
+    uint64_t rows;          /* registration rows written so far */
+    uint64_t errors;        /* failed writes so far */
+} tetherd_store_metrics;
+
+/* Fill *out; return 0, or nonzero to leave the store metrics out. */
+typedef int (*tetherd_store_metrics_fn)(void *user, tetherd_store_metrics *out);
+
+/* STORE HOOK: the store (apps/tetherd/store*.c) calls this once at start
+ * with its figures function; NULL removes it. fn, user: kept. Until it is
+ * set, /metrics has no tether_store_* lines. */
+void tetherd_metrics_store_hook(tetherd_store_metrics_fn fn, void *user);
+
+#endif /* TETHERD_METRICS_H */
