@@ -84,7 +84,11 @@ async function run() {
   browser = ctx;
   page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push('console: ' + m.text()); });
+  // Chromium logs every non-2xx fetch ("Failed to load resource"); the
+  // test provokes some (404, 504, 401) on purpose: those are not errors.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) pageErrors.push('console: ' + m.text());
+  });
 
   step = 'open the UI';
   await page.goto(uiUrl);
@@ -173,6 +177,54 @@ async function run() {
   await page.screenshot({ path: shot });
   if (!fs.existsSync(shot) || fs.statSync(shot).size < 10000) fail('the screenshot was not written');
   console.log('screenshot: ' + shot);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+
+  step = 'API error shown';
+  // The device goes away without a word: a Read with a 1 s timeout is a 504,
+  // which the UI must show (a toast) without blocking the page.
+  client.kill('SIGKILL');
+  await new Promise((r) => client.on('exit', r));
+  await page.locator('#op-timeout').fill('1');
+  await page.locator('#op-timeout').dispatchEvent('change');
+  await button('Read /3/0').click();
+  await page.locator('.toast-error').filter({ hasText: '504' }).waitFor({ timeout: 8000 })
+    .catch(() => fail('no error toast with the 504 of a Read to a silent device'));
+  const st3 = (await page.locator('.inst[data-path="/3/0"] .op-status').first().innerText()).trim();
+  if (st3 !== 'HTTP 504') fail(`/3/0's status shows "${st3}", want "HTTP 504"`);
+  ok('Read of a silent device: HTTP 504 shown as a toast and on the node');
+
+  step = 'unknown client page';
+  await page.goto(uiUrl + '#/clients/no-such-client');
+  await page.locator('.banner').filter({ hasText: 'No client named' }).waitFor({ timeout: 5000 })
+    .catch(() => fail('#/clients/no-such-client shows no "not registered" banner'));
+  ok('an unknown endpoint\'s page says it is not registered');
+
+  if (process.env.TETHER_TOKEN_UI_URL) {
+    step = 'API token';
+    const tokenUrl = process.env.TETHER_TOKEN_UI_URL;
+    const p2 = await browser.newPage();
+    p2.on('pageerror', (e) => pageErrors.push(e.message));
+    await p2.goto(tokenUrl);
+    const dialog = p2.locator('#token-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 5000 }).catch(() => fail('no token dialog on a 401'));
+    await p2.locator('#token-input').fill('wrong-token');
+    await p2.locator('#token-dialog button[value="ok"]').click();
+    await p2.locator('#token-error').waitFor({ state: 'visible', timeout: 5000 })
+      .catch(() => fail('a wrong token was not reported in the dialog'));
+    await p2.locator('#token-input').fill(process.env.TETHER_TOKEN);
+    await p2.locator('#token-dialog button[value="ok"]').click();
+    await p2.locator('#conn[data-state="live"]').waitFor({ timeout: 5000 })
+      .catch(() => fail('the event stream did not connect with the token'));
+    await p2.locator('#clients-summary').filter({ hasText: /No clients|client/ }).waitFor({ timeout: 5000 })
+      .catch(() => fail('the clients list did not load with the token'));
+    if (await dialog.isVisible()) fail('the token dialog is still open');
+    const kept = await p2.evaluate(() => sessionStorage.getItem('tether.apiToken'));
+    if (kept !== process.env.TETHER_TOKEN) fail('the token is not kept in sessionStorage');
+    ok('401: the token is asked once, a wrong one refused, the right one kept and used (API and stream)');
+    await p2.close();
+  }
+
+  if (pageErrors.length) fail('the page logged errors:\n  ' + pageErrors.join('\n  '));
 }
 
 let code = 0;

@@ -379,7 +379,8 @@ const eventLog = (() => {
       case 'EXPIRED': return 'registration expired';
       case 'SLEEPING': return 'went to sleep (queue mode)';
       case 'AWAKE': return 'woke up';
-      case 'NOTIFICATION': return `${data.res} = ${valueText(data.val)}` + (data.status && data.status !== 'CONTENT' ? ` (${data.status})` : '');
+      case 'NOTIFICATION': return `${data.res} = ${data.val ? valueText(data.val) : '(undecodable)'}` + (data.status && data.status !== 'CONTENT' ? ` (${data.status})` : '');
+      case 'OBSERVE_END': return `observation of ${data.res} ended` + (data.reason ? `: ${data.reason}` : '');
       default: return typeof data === 'string' ? data : JSON.stringify(data);
     }
   }

@@ -148,7 +148,7 @@ export function clientView(root, ep, { objectSpecs }) {
     const status = h('span', { class: 'op-status', 'aria-live': 'polite' });
     const body = h('div', { class: 'obj-body', id: 'body-' + path.replace(/\//g, '_') });
     const toggle = disclosure(path, [h('span', { class: 'node-id' }, '/' + o), ' ',
-      h('span', { class: 'node-name' }, s ? s.name : 'Unknown object')]);
+      h('span', { class: 'node-name', title: s && s.description ? s.description : null }, s ? s.name : 'Unknown object')]);
     const el = h('div', { class: 'obj', dataset: { path } },
       h('div', { class: 'node-head' },
         toggle,
@@ -224,7 +224,7 @@ export function clientView(root, ep, { objectSpecs }) {
     const tr = h('tr', { class: 'res', dataset: { path, ops } },
       h('td', { class: 'rid mono' }, r),
       h('th', { scope: 'row', class: 'rname' },
-        h('span', null, rs ? rs.name : 'Resource ' + r),
+        h('span', { title: rs && rs.description ? rs.description : null }, rs ? rs.name : 'Resource ' + r),
         rs && rs.instancetype === 'multiple' ? h('span', { class: 'tag', title: 'Multiple-instance resource' }, 'multi') : null,
         rs && rs.mandatory ? h('span', { class: 'req', title: 'Mandatory resource', 'aria-label': 'mandatory' }, '*') : null),
       valueCell,
@@ -283,6 +283,14 @@ export function clientView(root, ep, { objectSpecs }) {
       const i = p.length >= 2 ? p[1] : node.id;
       if (built) ensureInstance(o, i);
       for (const r of node.resources || []) apply(`/${o}/${i}/${r.id}`, r);
+    } else if (node.kind === 'resourceInstance') {
+      if (p.length < 4) return;
+      const rp = `/${p[0]}/${p[1]}/${p[2]}`;
+      const cur = values.get(rp);
+      const multi = cur && cur.kind === 'multiResource' ? cur : { kind: 'multiResource', id: p[2], type: node.type, values: {} };
+      multi.values = Object.assign({}, multi.values, { [p[3]]: node.value });
+      values.set(rp, multi);
+      if (built) showValue(rp, multi, true);
     } else if (node.kind === 'singleResource' || node.kind === 'multiResource') {
       if (p.length < 3) return;
       const rp = `/${p[0]}/${p[1]}/${p[2]}`;
@@ -540,6 +548,11 @@ export function clientView(root, ep, { objectSpecs }) {
       case 'AWAKE':
         if (client) { client.sleeping = name === 'SLEEPING'; renderHead(); }
         break;
+      case 'OBSERVE_END':
+        observed.delete(data.res);
+        markObserved(data.res, false);
+        setStatus(data.res, 'fail', 'observation ended', data.reason || '');
+        break;
       case 'NOTIFICATION':
         if (data.val) apply(data.res, data.val);
         if (data.status && data.status !== 'CONTENT' && data.status !== 'CHANGED') setStatus(data.res, 'fail', data.status);
@@ -562,7 +575,8 @@ function typeName(t) {
   const s = String(t || '').trim().toUpperCase().replace(/[\s-]+/g, '_');
   if (s === 'INTEGER' || s === 'FLOAT' || s === 'STRING' || s === 'BOOLEAN' || s === 'OPAQUE'
     || s === 'TIME' || s === 'OBJLNK' || s === 'UNSIGNED_INTEGER') return s;
-  if (s === 'UNSIGNEDINTEGER') return 'UNSIGNED_INTEGER';
+  if (s === 'UNSIGNED' || s === 'UNSIGNEDINTEGER') return 'UNSIGNED_INTEGER';
+  if (s === 'CORELNK' || s === 'CORELINK') return 'CORELINK';
   if (s === 'OBJECTLINK' || s === 'OBJECT_LINK') return 'OBJLNK';
   return s === 'NONE' || s === '' ? '' : s;
 }

@@ -105,7 +105,7 @@ export const nf = new Intl.NumberFormat();
 export function valueText(node) {
   if (node === undefined || node === null) return '—';
   if (typeof node !== 'object') return String(node);
-  if (node.kind === 'singleResource') return String(node.value);
+  if (node.kind === 'singleResource' || node.kind === 'resourceInstance') return String(node.value);
   if (node.kind === 'multiResource') return '{' + Object.entries(node.values || {}).map(([k, v]) => `${k}: ${v}`).join(', ') + '}';
   if (node.kind === 'instance') return `instance ${node.id} (${(node.resources || []).length} resources)`;
   if (node.kind === 'obj') return `object ${node.id} (${(node.instances || []).length} instances)`;
