@@ -189,6 +189,11 @@ def main():
     d, port = start_tetherd("--models", MODELS)
     api = Api(port)
     ok("tetherd: CoAP port %d, web UI at http://127.0.0.1:%d/" % (d.port, port))
+    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--http", "127.0.0.1:%d" % port],
+                       capture_output=True, timeout=10)
+    check(r.returncode == 1 and ("127.0.0.1:%d" % port) in r.stderr.decode(),
+          "--http on a taken port: exit %d: %s" % (r.returncode, r.stderr.decode()))
+    ok("--http on a taken port: exit 1")
 
     # --- static files ---------------------------------------------------------------
     st, hd, raw = api.call("GET", "/")
