@@ -90,11 +90,11 @@ function clientsView(root, query) {
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, 'Endpoint'),
       h('th', { scope: 'col' }, 'State'),
-      h('th', { scope: 'col' }, 'Address'),
+      h('th', { scope: 'col', class: 'col-addr' }, 'Address'),
       h('th', { scope: 'col' }, 'Binding'),
       h('th', { scope: 'col', class: 'num' }, 'Lifetime'),
-      h('th', { scope: 'col' }, 'Objects'),
-      h('th', { scope: 'col' }, 'Registered'),
+      h('th', { scope: 'col', class: 'col-objs' }, 'Objects'),
+      h('th', { scope: 'col', class: 'col-reg' }, 'Registered'),
       h('th', { scope: 'col' }, 'Last update'))),
     tbody);
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
@@ -217,11 +217,11 @@ function clientsView(root, query) {
     return h('tr', { dataset: { ep: c.endpoint } },
       h('th', { scope: 'row' }, h('a', { href: '#/clients/' + enc(c.endpoint) }, c.endpoint)),
       h('td', null, stateBadge(c)),
-      h('td', { class: 'mono' }, c.address || '—'),
+      h('td', { class: 'mono col-addr' }, c.address || '—'),
       h('td', null, c.bindingMode || '—'),
       h('td', { class: 'num', title: c.lifetime + ' s' }, duration(c.lifetime)),
-      h('td', { class: 'objs', title: objs.join(', ') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
-      h('td', null, timeEl(c.registrationDate)),
+      h('td', { class: 'objs col-objs', title: objs.join(', ') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
+      h('td', { class: 'col-reg' }, timeEl(c.registrationDate)),
       h('td', null, timeEl(c.lastUpdate)));
   }
 
