@@ -224,7 +224,7 @@ async function run() {
     await p2.locator('#token-error').waitFor({ state: 'visible', timeout: 5000 })
       .catch(() => fail('a wrong token was not reported in the dialog'));
     await p2.locator('#token-input').fill(process.env.TETHER_TOKEN);
-    await p2.locator('#token-dialog button[value="ok"]').click();
+    await p2.locator('#token-input').press('Enter');
     await p2.locator('#conn[data-state="live"]').waitFor({ timeout: 5000 })
       .catch(() => fail('the event stream did not connect with the token'));
     await p2.locator('#clients-summary').filter({ hasText: /No clients|client/ }).waitFor({ timeout: 5000 })
