@@ -291,8 +291,9 @@ enum MHD_Result api_event_open(tetherd_http *h, struct MHD_Connection *c)
         h->subs->prev = s;
     h->subs = s;
     h->n_subs++;
-    /* A first comment, so the client sees the headers and the stream at once. */
-    sub_put(h, s, ": tetherd events\n\n", 18);
+    /* A first comment, so the client sees the headers and the stream at
+     * once, and a 2 s reconnection delay for EventSource. */
+    sub_put(h, s, ": tetherd events\nretry: 2000\n\n", 30);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sub_read, s, sub_free);
     if (r == NULL) {
         sub_free(s);

@@ -208,8 +208,10 @@ static void on_answer(void *arg, tether_time now, int status, const tether_serve
         case TETHER_ERR_TIMEOUT: result = "timeout"; st = MHD_HTTP_GATEWAY_TIMEOUT; break;
         case TETHER_ERR_RESET: result = "reset"; st = MHD_HTTP_BAD_GATEWAY; break;
         case TETHER_ERR_CANCELLED:
-            result = "cancelled";
-            st = h->stopping ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_GONE;
+            result = op->expired ? "timeout" : "cancelled";
+            st = h->stopping ? MHD_HTTP_SERVICE_UNAVAILABLE
+                 : op->expired ? MHD_HTTP_GATEWAY_TIMEOUT
+                               : MHD_HTTP_GONE;
             break;
         case TETHER_ERR_MALFORMED:
         case TETHER_ERR_TOO_LARGE: result = "failed"; st = MHD_HTTP_BAD_GATEWAY; break;
@@ -222,6 +224,11 @@ static void on_answer(void *arg, tether_time now, int status, const tether_serve
                 text = answer_json(h, resp);
             else if (h->stopping)
                 text = http_error_text(st, "tetherd is stopping");
+            else if (op->expired)
+                text = http_error_text(st,
+                                       "%s %s on ep=%s: no answer within the timeout (the "
+                                       "client sleeps in queue mode); the request was withdrawn",
+                                       tether_server_op_name(op->op), op->path, op->ep);
             else
                 text = http_error_text(st, "%s %s on ep=%s: %s", tether_server_op_name(op->op),
                                        op->path, op->ep,
@@ -476,6 +483,7 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     op->h = h;
     op->op = req.op;
     op->t0 = tether_os_now_ms();
+    op->deadline = op->t0 + tmo + HTTP_DM_GRACE_MS;
     snprintf(op->path, sizeof(op->path), "%s", path);
 
     if (req.op == TETHER_SERVER_OP_WRITE || req.op == TETHER_SERVER_OP_WRITE_PARTIAL ||
@@ -550,11 +558,42 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     if (h->ops != NULL)
         h->ops->prev = op;
     h->ops = op;
+    if (op->deadline < h->ops_deadline)
+        h->ops_deadline = op->deadline;
     op->cn = cn;
     cn->op = op;
     cn->suspended = 1;
     MHD_suspend_connection(c);
     return MHD_YES;
+}
+
+int api_dm_expire(tetherd_http *h, tether_time now)
+{
+    tether_time next = TETHER_TIME_NEVER;
+    dm_op *op;
+
+    if (h->ops_deadline == TETHER_TIME_NEVER)
+        return -1;
+    if (now >= h->ops_deadline) {
+        /* Withdraw one at a time: a cancel runs the callback, which frees. */
+        for (;;) {
+            dm_op *due = NULL;
+            for (op = h->ops; op != NULL && due == NULL; op = op->next)
+                if (!op->answered && !op->expired && now >= op->deadline)
+                    due = op;
+            if (due == NULL)
+                break;
+            due->expired = 1;
+            tether_server_cancel(h->srv, now, due->id, TETHER_SERVER_CANCEL_PASSIVE);
+        }
+    }
+    for (op = h->ops; op != NULL; op = op->next)
+        if (!op->answered && !op->expired && op->deadline < next)
+            next = op->deadline;
+    h->ops_deadline = next;
+    if (next == TETHER_TIME_NEVER)
+        return -1;
+    return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
 void api_dm_cancel_all(tetherd_http *h)

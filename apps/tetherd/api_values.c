@@ -6,7 +6,9 @@
  * Write or Create body becomes tether_lwm2m_records, each value typed by
  * the node's "type" or, without one, by the object model. Integers are
  * written as exact decimals (cJSON would round them through a double); on
- * input a decimal string is taken too, for integers beyond 2^53. */
+ * input a decimal string is taken too, for integers beyond 2^53, and, as
+ * Leshan's own UI sends them, numbers and booleans as text ("21.5",
+ * "true"). */
 #include "http_internal.h"
 
 #include <math.h>
@@ -375,7 +377,12 @@ static int json_value(cJSON *j, int type, tether_lwm2m_value *out)
         return 0;
     }
     case TETHER_LWM2M_FLOAT:
-        if (!cJSON_IsNumber(j))
+        if (cJSON_IsString(j)) /* Leshan's UI sends numbers as text */
+            return tether_lwm2m_text_decode((const uint8_t *)j->valuestring,
+                                            strlen(j->valuestring), TETHER_LWM2M_FLOAT, out) == 0
+                       ? 0
+                       : -1;
+        if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
             return -1;
         *out = tether_lwm2m_value_float(j->valuedouble);
         return 0;
@@ -384,6 +391,12 @@ static int json_value(cJSON *j, int type, tether_lwm2m_value *out)
             *out = tether_lwm2m_value_bool(cJSON_IsTrue(j));
         else if (cJSON_IsNumber(j) && (j->valuedouble == 0 || j->valuedouble == 1))
             *out = tether_lwm2m_value_bool(j->valuedouble == 1);
+        else if (cJSON_IsString(j) && (strcmp(j->valuestring, "true") == 0 ||
+                                       strcmp(j->valuestring, "1") == 0))
+            *out = tether_lwm2m_value_bool(1);
+        else if (cJSON_IsString(j) && (strcmp(j->valuestring, "false") == 0 ||
+                                       strcmp(j->valuestring, "0") == 0))
+            *out = tether_lwm2m_value_bool(0);
         else
             return -1;
         return 0;

@@ -493,6 +493,7 @@ int tetherd_http_start(tetherd_http **out, const char *addr, const char *token, 
     h->models = models;
     h->token = token;
     h->epfd = -1;
+    h->ops_deadline = TETHER_TIME_NEVER;
     flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -560,9 +561,10 @@ int tetherd_http_wait(tetherd_http *h, int wait)
         h->kick = 0;
         MHD_run(h->d);
     }
+    mine = api_dm_expire(h, now);
     if (h->kick)
         mine = 0;
-    else if (MHD_get_timeout(h->d, &to) == MHD_YES)
+    else if (MHD_get_timeout(h->d, &to) == MHD_YES && (mine < 0 || to < (unsigned)mine))
         mine = to > 60000 ? 60000 : (int)to;
     if (h->n_subs > 0) {
         int k = (int)(h->next_keepalive - now);

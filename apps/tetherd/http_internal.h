@@ -31,14 +31,19 @@ extern const size_t tetherd_n_assets;
 
 /* Largest request body accepted (413 beyond). */
 #define HTTP_BODY_MAX (256u * 1024u)
-/* An event-stream subscriber that falls this far behind is dropped. */
-#define HTTP_SSE_BACKLOG_MAX (1u << 20)
+/* An event-stream subscriber that falls this far behind is dropped: room
+ * for a registration storm of some 25,000 REGISTRATION events produced
+ * faster than the socket drains. */
+#define HTTP_SSE_BACKLOG_MAX (16u << 20)
 /* Keepalive comment period on the event stream, ms. */
 #define HTTP_SSE_KEEPALIVE_MS 15000
 /* Idle HTTP connections are closed after this many seconds. */
 #define HTTP_CONN_TIMEOUT_S 30
 /* A device-management request's timeout when ?timeout= is absent, s. */
 #define HTTP_DM_TIMEOUT_S 30
+/* How much longer than ?timeout= the HTTP caller waits for a request that
+ * was queued (the engine's timeout starts when it goes out), ms. */
+#define HTTP_DM_GRACE_MS 2000
 
 typedef struct dm_op dm_op;
 typedef struct sse_sub sse_sub;
@@ -62,6 +67,8 @@ struct dm_op {
     tether_server_req_id id;
     tether_server_op op;
     tether_time t0;
+    tether_time deadline; /* the HTTP caller's patience: t0 + timeout + grace */
+    int expired;   /* withdrawn at the deadline (queued for a sleeping client) */
     int answered;  /* the first callback came */
     int observing; /* an established observation: lives on after the answer */
     int cancelling;
@@ -91,6 +98,7 @@ struct tetherd_http {
     int kick;   /* a connection was resumed: run MHD at the end of the turn */
     tether_time next_keepalive;
     dm_op *ops; /* requests in flight and live observations */
+    tether_time ops_deadline; /* earliest deadline of an unanswered op, or NEVER */
     sse_sub *subs;
     size_t n_subs;
 };
@@ -131,6 +139,11 @@ void api_event_close_all(struct tetherd_http *h);
 enum MHD_Result api_dm(struct tetherd_http *h, conn *cn, const char *method, const char *ep,
                        const char *rest);
 void api_dm_cancel_all(struct tetherd_http *h);
+/* Withdraw the requests whose HTTP caller waited ?timeout= (plus a grace)
+ * without an answer -- those queued for a sleeping client: the engine's
+ * own timeout only counts from when a request goes out. Cheap unless a
+ * deadline has passed. Returns ms until the next deadline, -1 if none. */
+int api_dm_expire(struct tetherd_http *h, tether_time now);
 
 /* --- content nodes (api_values.c) --- */
 

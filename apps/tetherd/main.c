@@ -17,6 +17,8 @@
 #include "tether/os.h"
 #include "http.h"
 
+#include "store.h"
+
 /* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
  * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
  * it). A registration storm arrives faster than one core answers: each
@@ -28,6 +30,7 @@
 #define TETHERD_RCVBUF_BYTES (32u << 20)
 
 static tether_udp *g_udp;
+static tetherd_store *g_store; /* store.h: registrations across restarts */
 
 static void on_signal(int sig)
 {
@@ -46,6 +49,8 @@ static int e_recv(void *e, tether_time now, const tether_peer *peer, const uint8
 static int e_send(void *e, tether_time now, tether_peer *peer, uint8_t *buf, size_t cap,
                   size_t *len)
 {
+    /* --sync always: what the answers below acknowledge is committed first. */
+    tetherd_store_sync(g_store);
     return tether_server_send(e, now, peer, buf, cap, len);
 }
 
@@ -59,6 +64,13 @@ static int e_timeout(void *e, tether_time now)
     return tether_server_on_timeout(e, now);
 }
 
+/* Every event: its log line, then the store. */
+static void on_event(void *user, tether_time now, const tether_server_event *ev)
+{
+    tetherd_on_event(user, now, ev);
+    tetherd_store_on_event(g_store, now, ev);
+}
+
 static const tether_engine_ops server_ops = {e_recv, e_send, e_deadline, e_timeout};
 
 int main(int argc, char **argv)
@@ -66,7 +78,7 @@ int main(int argc, char **argv)
     tetherd_options o;
     tether_udp_config ucfg;
     tether_server_config scfg;
-    tether_server_callbacks cb = {tetherd_on_event};
+    tether_server_callbacks cb = {on_event};
     tether_server *srv = NULL;
     tether_model_registry *models = NULL;
     tetherd_http *http = NULL;
@@ -103,11 +115,26 @@ int main(int argc, char **argv)
         tetherd_notice(msg);
     }
 
+    /* The store, before any socket opens: a bad --data costs nothing but
+     * exit 1. */
+    {
+        tetherd_store_config stc = {(tetherd_store_kind)o.store, o.data,
+                                    (tetherd_store_sync_mode)o.sync, 0};
+        char serr[512];
+        err = tetherd_store_open(&g_store, &stc, serr, sizeof(serr));
+        if (err != 0) {
+            fprintf(stderr, "tetherd: %s\n", serr);
+            tether_model_registry_free(models);
+            return 1;
+        }
+    }
+
     tether_udp_config_default(&ucfg);
     ucfg.rcvbuf_bytes = TETHERD_RCVBUF_BYTES;
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
+        tetherd_store_close(g_store);
         tether_model_registry_free(models);
         return 1;
     }
@@ -117,6 +144,7 @@ int main(int argc, char **argv)
         if (err != 0) {
             fprintf(stderr, "tetherd: --coap %s: %s\n", o.coap[i], tether_udp_errmsg(g_udp));
             tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
             tether_model_registry_free(models);
             return 1;
         }
@@ -131,6 +159,8 @@ int main(int argc, char **argv)
     scfg.ssid = o.ssid;
     scfg.lifetime_sync = o.lifetime_sync;
     scfg.max_registrations = o.max_registrations;
+    if (o.awake_window_ms != 0)
+        scfg.awake_window_ms = o.awake_window_ms;
     scfg.rand = tether_os_random;
     scfg.log = tetherd_log;
     scfg.models = models; /* types the values of reads and notifications */
@@ -138,8 +168,35 @@ int main(int argc, char **argv)
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));
         tether_udp_free(g_udp);
+        tetherd_store_close(g_store);
         tether_model_registry_free(models);
         return 1;
+    }
+
+    {
+        size_t nr = 0, nx = 0, nbad = 0;
+        char serr[512];
+        err = tetherd_store_restore(g_store, srv, tether_os_now_ms(), &nr, &nx, &nbad, serr,
+                                    sizeof(serr));
+        if (err != 0) {
+            fprintf(stderr, "tetherd: %s\n", serr);
+            tether_server_free(srv);
+            tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
+            tether_model_registry_free(models);
+            return 1;
+        }
+        if (o.store == TETHERD_STORE_SQLITE) {
+            int n = snprintf(msg, sizeof(msg),
+                             "store: sqlite in %s, sync %s: restored %zu registrations (%zu "
+                             "expired removed)",
+                             o.data, o.sync == TETHERD_SYNC_ALWAYS ? "always" : "batch", nr, nx);
+            if (nbad > 0 && n > 0 && (size_t)n < sizeof(msg))
+                snprintf(msg + n, sizeof(msg) - (size_t)n, "; %zu refused and removed", nbad);
+            tetherd_notice(msg);
+        } else {
+            tetherd_notice("store: memory: registrations are not kept across restarts");
+        }
     }
 
     if (o.http != NULL) {
@@ -147,6 +204,7 @@ int main(int argc, char **argv)
         if (rc != 0) {
             tether_server_free(srv);
             tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
             tether_model_registry_free(models);
             return rc;
         }
@@ -173,6 +231,7 @@ int main(int argc, char **argv)
     while (err == 0 && !tether_udp_stopping(g_udp)) {
         err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
         wait = tetherd_http_wait(http, tetherd_log_tick(tether_os_now_ms()));
+        tetherd_store_tick(g_store);
     }
     tetherd_log_batch(0);
     rc = 0;
@@ -194,6 +253,8 @@ int main(int argc, char **argv)
         tetherd_notice(msg);
     }
     tetherd_http_stop(http);
+    tetherd_store_close(g_store); /* commits what is pending */
+    g_store = NULL;
     tether_server_free(srv);
     tether_udp_free(g_udp);
     tether_model_registry_free(models);

@@ -98,7 +98,8 @@ typedef enum tether_server_event_type {
     TETHER_SERVER_EV_REPLACED = 5,     /* R15: removed by a new Register of its endpoint;
                                           the new one's REGISTERED follows */
     TETHER_SERVER_EV_LIFETIME = 6,     /* R10: outcome of the lifetime read or write */
-    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp);
+    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp;
+                                          not while it is parked: no registration);
                                           stale ones (RFC 7641 §3.4) are dropped */
     TETHER_SERVER_EV_OBSERVE_END = 8,  /* an observation ended, for any reason: status
                                           and resp->reason say why */
@@ -670,6 +671,54 @@ int tether_server_reg_objects_str(const tether_server_reg *reg, char *out, size_
 /* Bytes the registration's record occupies (header, strings, object list;
  * not counting allocator overhead, its two hash slots or its heap slot). */
 size_t tether_server_reg_record_bytes(const tether_server_reg *reg);
+
+/* --- restoring registrations from storage ---------------------------------- */
+
+/* A registration as a store saved it: what the accessors above read, so
+ * that tether_server_restore() of what they returned puts it back as it
+ * was. Times are on the engine's clock of the restoring call (the caller
+ * converts: now - (wall time now - wall time saved)); a time before that
+ * clock's origin (a host rebooted since) is that difference modulo 2^64,
+ * which the engine only ever subtracts from now. */
+typedef struct tether_server_saved_reg {
+    const char *ep;                /* borrowed, ep_len bytes, 1..TETHER_SERVER_EP_MAX */
+    size_t ep_len;
+    const char *id;                /* borrowed, TETHER_SERVER_ID_LEN base64url chars */
+    tether_peer peer;              /* the latest Register/Update's source (R14) */
+    uint32_t lifetime_s;           /* >= 1 */
+    unsigned binding;              /* TETHER_LWM2M_BIND_* bits, at least one */
+    unsigned version;              /* a tether_lwm2m_version */
+    int queue;                     /* nonzero: queue mode */
+    const char *sms;               /* borrowed, sms_len bytes; NULL when 0 */
+    size_t sms_len;
+    const char *root;              /* borrowed, "" or "/lwm2m"; NULL when 0 */
+    size_t root_len;
+    unsigned formats;              /* tether_server_ct bits */
+    const tether_server_obj *objs; /* borrowed, n_objs entries, none of /0 (R18) */
+    size_t n_objs;
+    tether_time registered;        /* its Register, engine clock */
+    tether_time updated;           /* its latest Register or Update, engine clock */
+} tether_server_saved_reg;
+
+/* Put a saved registration back (tetherd's store on start-up): same
+ * endpoint, location id, address and object list, so the client's next
+ * Update to rd/{id} is answered 2.04. It expires at updated + lifetime +
+ * grace, exactly when it would have without the restart. No event is
+ * reported. A queue-mode registration whose client spoke more than
+ * cfg.awake_window_ms before now starts sleeping (requests wait for it);
+ * one that spoke since starts awake for the rest of the window.
+ * s: borrowed (everything is copied). now: ms, as for tether_server_recv().
+ * Must not be called from a tether callback (TETHER_ERR_REENTRANT).
+ * Returns 0, or, nothing restored and tether_server_errmsg() saying why:
+ *   TETHER_ERR_INVAL   a field out of range (lengths, id alphabet, control
+ *                      characters in ep, no binding, an unknown version,
+ *                      lifetime 0, object /0, registered after updated or
+ *                      either after now);
+ *   TETHER_ERR_EXISTS  its endpoint or location id is registered already;
+ *   TETHER_ERR_STATE   it has expired (now >= updated + lifetime + grace);
+ *   TETHER_ERR_NOMEM   out of memory, or cfg.max_registrations reached.
+ * Cost: O(1) amortised + O(log n), as a Register. */
+int tether_server_restore(tether_server *srv, tether_time now, const tether_server_saved_reg *s);
 
 /* --- counters and errors --------------------------------------------------- */
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -111,11 +112,11 @@ class Events:
         except Exception:  # closed under us at the end
             pass
 
-    def wait(self, name, pred=lambda d: True, timeout=10.0):
+    def wait(self, name, pred=lambda d: True, timeout=10.0, start=0):
         deadline = time.monotonic() + timeout
         with self.cv:
             while True:
-                for n, d in self.events:
+                for n, d in self.events[start:]:
                     if n == name and pred(d):
                         return d
                 left = deadline - time.monotonic()
@@ -129,6 +130,12 @@ class Events:
             return [n for n, _ in self.events]
 
     def close(self):
+        # Shut the socket first: the reader thread holds the response's
+        # buffer lock in readline() until data or EOF comes.
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
         self.conn.close()
 
 
@@ -290,6 +297,9 @@ def main():
     check(j["status"] == "CHANGED", "partial write /1/0: %r" % j)
     j, _ = api.json("GET", "/api/clients/rest-dev/1/0/1?format=TLV")
     check(j["content"]["value"] == 90, "read back after partial write: %r" % j)
+    j, _ = api.json("PUT", "/api/clients/rest-dev/1/0/1",  # Leshan 1.x's spelling
+                    {"id": 1, "kind": "singleResource", "value": "90", "type": "integer"})
+    check(j["status"] == "CHANGED", "Leshan-style write: %r" % j)
     upd = ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev" and
                   x["update"].get("lifetime") == 90, timeout=10)
     check(upd["registration"]["lifetime"] == 90, "UPDATED %r" % upd)
@@ -315,8 +325,7 @@ def main():
     j, _ = api.json("POST", "/api/clients/rest-dev/1/0/8", b"",
                     headers={"Content-Type": "text/plain"})
     check(j["status"] == "CHANGED", "execute /1/0/8: %r" % j)
-    ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev")
-    check(any(n == "UPDATED" for n, _ in ev.events[mark:]), "no UPDATED after /1/0/8")
+    ev.wait("UPDATED", lambda x: x["registration"]["endpoint"] == "rest-dev", start=mark)
     j, _ = api.json("POST", "/api/clients/rest-dev/3303/0/5700", b"")
     check(j["success"] is False and j["status"] == "METHOD_NOT_ALLOWED",
           "execute a readable resource: %r" % j)
@@ -378,6 +387,48 @@ def main():
     ok("errors: bad path 400, unknown suffix 404, bad format/timeout 400, wrong method 405, "
        "unknown API path 404")
 
+    # Bad input never crashes, and a slow client does not hold the loop.
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /api/clients HTTP/1.1\r\nHost: x\r\n")  # never finished
+    half = socket.create_connection(("127.0.0.1", port))
+    half.sendall(b"PUT /api/clients/rest-dev/1/0/1 HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Length: 1000\r\n\r\n{\"kind\":")  # body never finished
+    t0 = time.monotonic()
+    api.json("GET", "/api/clients")
+    check(time.monotonic() - t0 < 1, "a slow client delayed another request")
+    weird = [b"", b"null", b"[]", b"\"x\"", b"{}", b"[" * 5000 + b"]" * 5000,
+             b'{"kind":"singleResource","value":1e999}',
+             b'{"kind":"singleResource","value":-9223372036854775809}',
+             b'{"kind":"singleResource","value":"99999999999999999999"}',
+             b'{"kind":"singleResource","id":1,"value":1.5}',
+             b'{"kind":"singleResource","id":70000,"value":1}',
+             b'{"kind":"instance","resources":[null,1,"x",{}]}',
+             b'{"kind":"multiResource","id":1,"values":{"x":1}}',
+             b'{"kind":"multiResource","id":1,"values":[1]}',
+             b'{"kind":"singleResource","type":"OPAQUE","value":"abc"}',
+             b'{"kind":"singleResource","type":"WHAT","value":1}',
+             b"\xff\xfe\x00garbage", b'{"kind":"singleResource","value":60}' + b" " * 10]
+    for body in weird:
+        for path in ("/1/0/1", "/1/0", "/3303"):
+            method = "POST" if path == "/3303" else "PUT"
+            st, _, raw = api.call(method, "/api/clients/rest-dev" + path, body)
+            check(st in (200, 400), "%s %s with %r: HTTP %d %s" % (method, path, body[:40], st,
+                                                                  raw[:100]))
+    for path in ("/api/clients/rest-dev/65535/0", "/api/clients/rest-dev/01/0",
+                 "/api/clients/rest-dev//3", "/api/clients/rest-dev/3/0/1/2/3/4/5/6",
+                 "/api/clients/rest-dev/-1", "/api/clients/rest-dev/3/0/" +
+                 "9" * 40, "/api/objectspecs/99999999999999999999", "/api/event/x",
+                 "/" + "a" * 5000, "/api/clients/" + "e" * 300):
+        st, _, _ = api.call("GET", path)
+        check(st in (400, 404, 414), "GET %s: HTTP %d" % (path[:60], st))
+    st, _, _ = api.call("GET", "/api/clients/%00")  # MHD decodes it into "/api/clients/"
+    check(st in (200, 400, 404), "GET /api/clients/%%00: HTTP %d" % st)
+    slow.close()
+    half.close()
+    api.json("GET", "/api/clients/rest-dev")
+    ok("bad input: odd bodies, paths and a half-sent request give 400/404/414; "
+       "a slow client does not stall the others")
+
     t0 = time.monotonic()
     j, _ = api.json("GET", "/api/clients/mute-1/3/0?timeout=1", want=504)
     took = time.monotonic() - t0
@@ -404,6 +455,13 @@ def main():
     ok("metrics: Prometheus text; operations by kind and result, latency histogram, "
        "registrations, events, queue depth moved as expected")
 
+    brief = Device(d.addr)
+    c, _ = brief.register("ep=brief-1&lt=1&b=U")
+    check(c == 65, "brief device: Register answered %d" % c)
+    exp = ev.wait("EXPIRED", lambda x: x["endpoint"] == "brief-1", timeout=5)
+    check(exp["lifetime"] == 1, "EXPIRED %r" % exp)
+    ok("EXPIRED on the stream when a 1 s lifetime runs out")
+
     # --- de-registration, the ?ep filter -------------------------------------------------------------
     client.send_signal(signal.SIGTERM)
     dereg = ev.wait("DEREGISTRATION", lambda x: x["endpoint"] == "rest-dev")
@@ -420,6 +478,52 @@ def main():
     rc = d.stop()
     check(rc == 0, "tetherd exited %d after SIGTERM" % rc)
     ok("tetherd stops cleanly with streams open")
+
+    # --- queue mode: SLEEPING, a queued read, AWAKE ------------------------------------------------
+    d3, port3 = start_tetherd("--awake-window", "1")
+    api3 = Api(port3)
+    ev3 = Events(port3)
+    qc = subprocess.Popen([CLIENT, "--server", "coap://127.0.0.1:%d" % d3.port, "--endpoint",
+                           "q-dev", "--binding", "UQ", "--awake-window", "1", "--lifetime", "8",
+                           "--sensor-period", "600000"],
+                          stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    _children.append(qc)
+    reg = ev3.wait("REGISTRATION", lambda x: x["endpoint"] == "q-dev")
+    check(reg["queuemode"] is True and reg["bindingMode"] == "UQ", "queue-mode client %r" % reg)
+    ev3.wait("SLEEPING", lambda x: x["ep"] == "q-dev", timeout=5)
+    one, _ = api3.json("GET", "/api/clients/q-dev")
+    check(one["sleeping"] is True, "sleeping client: %r" % one)
+    box = {}
+
+    def queued_read():
+        box["r"] = api3.call("GET", "/api/clients/q-dev/3/0/2?timeout=20", timeout=40)
+
+    t = threading.Thread(target=queued_read)
+    t.start()
+    deadline = time.monotonic() + 3
+    while metrics(api3).get("tether_queue_depth") != 1:
+        check(time.monotonic() < deadline, "tether_queue_depth never became 1")
+        time.sleep(0.05)
+    ev3.wait("AWAKE", lambda x: x["ep"] == "q-dev", timeout=15)  # its next Update
+    t.join(20)
+    st, _, raw = box["r"]
+    check(st == 200 and json.loads(raw)["content"]["value"] == "q-dev",
+          "queued read: %d %s" % (st, raw[:200]))
+    ev3.wait("SLEEPING", lambda x: x["ep"] == "q-dev", timeout=5,
+             start=ev3.names().index("AWAKE"))
+    t0 = time.monotonic()
+    st, _, raw = api3.call("GET", "/api/clients/q-dev/3/0/2?timeout=0.5")
+    took = time.monotonic() - t0
+    check(st == 504 and b"withdrawn" in raw or st == 200,
+          "short timeout on a sleeping client: %d %s" % (st, raw[:200]))
+    check(metrics(api3).get("tether_queue_depth") == 0, "the withdrawn read is still queued")
+    ok("queue mode: SLEEPING, a read waits in the queue (tether_queue_depth 1) until the "
+       "client's Update (AWAKE), then answers; a short ?timeout= gives %d after %.1f s"
+       % (st, took))
+    qc.send_signal(signal.SIGTERM)
+    qc.wait(10)
+    ev3.close()
+    check(d3.stop() == 0, "queue-mode tetherd did not stop cleanly")
 
     # --- the token ---------------------------------------------------------------------------------
     d2, port2 = start_tetherd("--http-token", "s3cret")
