@@ -48,10 +48,14 @@ export function askToken(refused) {
         document.dispatchEvent(new CustomEvent('tether:token'));
         resolve(true);
       } else {
+        document.dispatchEvent(new CustomEvent('tether:token-cancelled'));
         resolve(false);
       }
     });
-    form.onsubmit = null;
+    // Enter in the field submits with the "ok" button (the form's only
+    // submit button); Cancel and Escape close with no token.
+    document.getElementById('token-cancel').onclick = () => dialog.close('cancel');
+    dialog.returnValue = '';
     dialog.showModal();
     input.focus();
   });

@@ -90,14 +90,14 @@ function clientsView(root, query) {
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, 'Endpoint'),
       h('th', { scope: 'col' }, 'State'),
-      h('th', { scope: 'col' }, 'Address'),
+      h('th', { scope: 'col', class: 'col-addr' }, 'Address'),
       h('th', { scope: 'col' }, 'Binding'),
       h('th', { scope: 'col', class: 'num' }, 'Lifetime'),
-      h('th', { scope: 'col' }, 'Objects'),
-      h('th', { scope: 'col' }, 'Registered'),
+      h('th', { scope: 'col', class: 'col-objs' }, 'Objects'),
+      h('th', { scope: 'col', class: 'col-reg' }, 'Registered'),
       h('th', { scope: 'col' }, 'Last update'))),
     tbody);
-  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages', hidden: true });
 
   root.append(
     h('section', { class: 'card', 'aria-labelledby': 'clients-title' },
@@ -217,11 +217,11 @@ function clientsView(root, query) {
     return h('tr', { dataset: { ep: c.endpoint } },
       h('th', { scope: 'row' }, h('a', { href: '#/clients/' + enc(c.endpoint) }, c.endpoint)),
       h('td', null, stateBadge(c)),
-      h('td', { class: 'mono' }, c.address || '—'),
+      h('td', { class: 'mono col-addr' }, c.address || '—'),
       h('td', null, c.bindingMode || '—'),
       h('td', { class: 'num', title: c.lifetime + ' s' }, duration(c.lifetime)),
-      h('td', { class: 'objs', title: objs.join(', ') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
-      h('td', null, timeEl(c.registrationDate)),
+      h('td', { class: 'objs col-objs', title: objs.join(', ') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
+      h('td', { class: 'col-reg' }, timeEl(c.registrationDate)),
       h('td', null, timeEl(c.lastUpdate)));
   }
 
@@ -385,31 +385,57 @@ const eventLog = (() => {
     }
   }
 
+  // Events are queued and drawn once per frame (at most the newest MAX),
+  // so a flood of notifications costs one DOM update a frame.
+  let queue = [];
+  let frame = 0;
   function add(name, data) {
+    total++;
+    queue.push([name, data, clock()]);
+    if (queue.length > MAX) queue.splice(0, queue.length - MAX);
+    if (!frame) frame = requestAnimationFrame(flush);
+  }
+
+  function build([name, data, at]) {
     const ep = epOf(name, data) || '';
-    const li = h('li', { class: 'ev', dataset: { event: name, ep, search: (name + ' ' + ep + ' ' + summaryOf(name, data)).toLowerCase() } },
-      h('time', { class: 'ev-time' }, clock()),
+    const text = summaryOf(name, data);
+    const li = h('li', { class: 'ev' + (scope && ep === scope ? ' ev-here' : ''), dataset: { event: name, ep, search: (name + ' ' + ep + ' ' + text).toLowerCase() } },
+      h('time', { class: 'ev-time' }, at),
       h('span', { class: 'ev-name ev-' + name.toLowerCase() }, name),
       ep ? h('a', { class: 'ev-ep', href: '#/clients/' + enc(ep) }, ep) : null,
-      h('span', { class: 'ev-text' }, summaryOf(name, data)));
+      h('span', { class: 'ev-text' }, text));
     li.hidden = !matches(li);
-    total++;
+    return li;
+  }
+
+  function flush() {
+    frame = 0;
     count.textContent = nf.format(total);
-    if (pause.checked) { paused.push(li); if (paused.length > MAX) paused.shift(); return; }
-    list.prepend(li);
+    const lis = queue.map(build);
+    queue = [];
+    if (pause.checked) {
+      paused.push(...lis);
+      if (paused.length > MAX) paused.splice(0, paused.length - MAX);
+      return;
+    }
+    const frag = document.createDocumentFragment();
+    for (let k = lis.length - 1; k >= 0; k--) frag.append(lis[k]);   // newest first
+    list.prepend(frag);
     while (list.children.length > MAX) list.lastElementChild.remove();
   }
 
   filter.addEventListener('input', () => { for (const li of list.children) li.hidden = !matches(li); });
   pause.addEventListener('change', () => {
     if (!pause.checked) {
-      for (const li of paused) list.prepend(li);
+      const frag = document.createDocumentFragment();
+      for (let k = paused.length - 1; k >= 0; k--) frag.append(paused[k]);
+      list.prepend(frag);
       paused = [];
       while (list.children.length > MAX) list.lastElementChild.remove();
     }
   });
   document.getElementById('eventlog-clear').addEventListener('click', () => {
-    list.replaceChildren(); paused = []; total = 0; count.textContent = '0';
+    list.replaceChildren(); paused = []; queue = []; total = 0; count.textContent = '0';
   });
   return {
     add,
@@ -441,10 +467,6 @@ connectEvents({
   },
   onEvent(name, data) {
     eventLog.add(name, data);
-    if (eventLog.scope) {
-      const li = document.getElementById('eventlog-list').firstElementChild;
-      if (li && li.dataset.ep === eventLog.scope) li.classList.add('ev-here');
-    }
     if (view) view.onEvent(name, data);
   },
 });
@@ -453,6 +475,7 @@ connectEvents({
 const tokenButton = document.getElementById('token-button');
 function showTokenButton() { tokenButton.hidden = !getToken(); }
 tokenButton.addEventListener('click', () => askToken(false));
+document.addEventListener('tether:token-cancelled', () => { tokenButton.hidden = false; });
 document.addEventListener('tether:token', () => { showTokenButton(); toast('Token saved for this tab.', 'info'); if (view && view.onReconnect) view.onReconnect(); });
 showTokenButton();
 
