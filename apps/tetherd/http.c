@@ -497,7 +497,10 @@ int tetherd_http_start(tetherd_http **out, const char *addr, const char *token, 
     flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+    h->d = MHD_start_daemon(flags, ntohs(ai->ai_family == AF_INET6
+                                        ? ((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port
+                                        : ((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port),
+                            NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
                             on_mhd_log, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

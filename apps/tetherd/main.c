@@ -16,6 +16,7 @@
 #include "tether/net.h"
 #include "tether/os.h"
 #include "http.h"
+#include "metrics.h"
 
 #include "store.h"
 
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
         }
     }
 
+    tetherd_metrics_store_hook(tetherd_metrics_from_store, g_store); /* /metrics */
     if (o.http != NULL) {
         rc = tetherd_http_start(&http, o.http, o.http_token, g_udp, srv, models);
         if (rc != 0) {

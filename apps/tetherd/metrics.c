@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "store.h"
 
 #define N_OPS 10 /* tether_server_op 1..9 */
 #define N_EVENTS 11
@@ -40,6 +41,23 @@ void tetherd_metrics_store_hook(tetherd_store_metrics_fn fn, void *user)
 {
     g.store_fn = fn;
     g.store_user = user;
+}
+
+int tetherd_metrics_from_store(void *user, tetherd_store_metrics *out)
+{
+    tetherd_store_stats s;
+
+    tetherd_store_get_stats(user, &s);
+    out->kind = s.kind;
+    out->pending = s.pending;
+    out->lag_seconds = (double)s.lag_ms / 1000.0;
+    out->max_lag_seconds = (double)s.max_lag_ms / 1000.0;
+    out->last_commit_seconds = (double)s.last_commit_ms / 1000.0;
+    out->commits = s.commits;
+    out->rows = s.rows_written;
+    out->coalesced = s.events_coalesced;
+    out->errors = s.errors;
+    return 0;
 }
 
 void metrics_op(int op, const char *result, tether_time ms)
@@ -232,16 +250,30 @@ enum MHD_Result metrics_reply(tetherd_http *h, struct MHD_Connection *c)
         tetherd_store_metrics sm;
         memset(&sm, 0, sizeof(sm));
         if (g.store_fn(g.store_user, &sm) == 0) {
-            head(&o, "tether_store_pending", "gauge", "Store changes accepted, not yet durable.");
+            head(&o, "tether_store_info", "gauge", "The registration store in use (--store).");
+            put(&o, "tether_store_info{kind=\"%s\"} 1\n", sm.kind != NULL ? sm.kind : "");
+            head(&o, "tether_store_pending", "gauge",
+                 "Registration changes accepted, not yet committed.");
             put(&o, "tether_store_pending %llu\n", (unsigned long long)sm.pending);
             head(&o, "tether_store_lag_seconds", "gauge",
-                 "Age of the oldest change not yet durable.");
+                 "Age of the oldest change not yet committed.");
             put(&o, "tether_store_lag_seconds %.3f\n", sm.lag_seconds);
+            head(&o, "tether_store_max_lag_seconds", "gauge",
+                 "The largest lag a commit has ended since start.");
+            put(&o, "tether_store_max_lag_seconds %.3f\n", sm.max_lag_seconds);
+            head(&o, "tether_store_last_commit_seconds", "gauge",
+                 "How long the last commit took.");
+            put(&o, "tether_store_last_commit_seconds %.3f\n", sm.last_commit_seconds);
             head(&o, "tether_store_commits_total", "counter", "Store transactions committed.");
             put(&o, "tether_store_commits_total %llu\n", (unsigned long long)sm.commits);
-            head(&o, "tether_store_rows_total", "counter", "Registration rows written.");
+            head(&o, "tether_store_rows_total", "counter",
+                 "Row upserts, refreshes and deletes committed.");
             put(&o, "tether_store_rows_total %llu\n", (unsigned long long)sm.rows);
-            head(&o, "tether_store_errors_total", "counter", "Failed store writes.");
+            head(&o, "tether_store_coalesced_total", "counter",
+                 "Changes merged into a pending row of the same endpoint.");
+            put(&o, "tether_store_coalesced_total %llu\n", (unsigned long long)sm.coalesced);
+            head(&o, "tether_store_errors_total", "counter",
+                 "Store transactions that failed (rows lost; see the log).");
             put(&o, "tether_store_errors_total %llu\n", (unsigned long long)sm.errors);
         }
     }

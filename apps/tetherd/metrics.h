@@ -10,19 +10,28 @@
 
 /* The store's figures, filled by its hook at each scrape. */
 typedef struct tetherd_store_metrics {
+    const char *kind;       /* "sqlite", "memory" */
     uint64_t pending;       /* changes accepted, not yet durable */
     double lag_seconds;     /* age of the oldest of them; 0 when none */
+    double max_lag_seconds; /* the largest lag a commit ended */
+    double last_commit_seconds; /* how long the last commit took */
     uint64_t commits;       /* transactions committed so far */
     uint64_t rows;          /* registration rows written so far */
-    uint64_t errors;        /* failed writes so far */
+    uint64_t coalesced;     /* changes merged into a pending row */
+    uint64_t errors;        /* failed transactions so far */
 } tetherd_store_metrics;
 
 /* Fill *out; return 0, or nonzero to leave the store metrics out. */
 typedef int (*tetherd_store_metrics_fn)(void *user, tetherd_store_metrics *out);
 
-/* STORE HOOK: the store (apps/tetherd/store*.c) calls this once at start
- * with its figures function; NULL removes it. fn, user: kept. Until it is
- * set, /metrics has no tether_store_* lines. */
+/* STORE HOOK: main.c calls this once at start with the store's figures
+ * function (tetherd_metrics_from_store below, user the tetherd_store);
+ * NULL removes it. fn, user: kept. Without it, /metrics has no
+ * tether_store_* lines. */
 void tetherd_metrics_store_hook(tetherd_store_metrics_fn fn, void *user);
+
+/* A tetherd_store_metrics_fn over store.h's tetherd_store_get_stats();
+ * user: the tetherd_store (NULL: the memory store's zeros). */
+int tetherd_metrics_from_store(void *user, tetherd_store_metrics *out);
 
 #endif /* TETHERD_METRICS_H */

@@ -222,20 +222,27 @@ typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether
  * new GET ends the observation (final call, status 0), an RST ends it with
  * TETHER_ERR_RESET; no answer at all leaves it standing (the client may
  * still notify; expiry settles it).
- * Why, and how others differ: LwM2M 1.0 §5.3.1 makes a Register of a
- * registered endpoint replace the old registration and §5.5 says nothing of
- * observations across it, while R21 (Notification Storing, /1/x/6) only
- * works if the server still knows the tokens when the stored notifications
- * arrive. Eclipse Leshan removes an endpoint's observations with its
- * registration (RegistrationStore.addRegistration() returns the old
- * registration together with its removed observations) and leaves
- * observing again to the application; Wakaama's registration_freeClient()
- * frees the observation list with the client record. Both answer stored notifications
- * with RST, which makes R21 moot. We keep them, bounded, and re-observe
- * with the same token, which is harmless to a client that kept them and
- * repairs one that did not. Observations hold no CoAP exchange slot: they
- * are found by token when a notification comes, so they cost only their
- * record (about 300 bytes).
+ * Why, and how others differ: the LwM2M TS ties an observation to the
+ * registration it was made in (OMA change request 2016-0024R01, "Clarify
+ * observation lifetime over registrations", from OMA_LwM2M_for_Developers
+ * issue #71) and, as Wakaama's maintainers read it (eclipse-wakaama PR
+ * #407: "the server MUST reinitiate observations"), expects the server to
+ * observe again after a new Register. R21 (Notification Storing, /1/x/6)
+ * only works if the server still knows the tokens when the stored
+ * notifications arrive, right after that Register. Eclipse Leshan removes
+ * an endpoint's observations with its registration
+ * (RegistrationStore.addRegistration() returns the old registration with
+ * its removed observations) and leaves observing again to the application;
+ * Wakaama's registration_freeClient() frees the observation list with the
+ * client record. Both answer stored notifications with RST, which makes R21
+ * moot. We do re-initiate every observation after the Register, but with
+ * its old token (RFC 7641 §4.1: a GET whose endpoint/token pair is already
+ * in the list of observers replaces that entry), and keep listening on
+ * that token in between,
+ * bounded: that takes the stored notifications, is harmless to a client
+ * that kept its observations, and repairs one that did not (a reboot).
+ * Observations hold no CoAP exchange slot: they are found by token when a
+ * notification comes, so each costs only its request record.
  */
 
 #define TETHER_SERVER_NO_FORMAT UINT32_MAX
@@ -426,7 +433,7 @@ typedef struct tether_server_config {
     size_t obs_park_max;          /* observations waiting so, all endpoints together;
                                      when full, the endpoint that left first gives
                                      its up; 4096 (each costs its request record,
-                                     about 300 bytes, plus its endpoint's park) */
+                                     plus one park record per endpoint) */
     size_t slot_wait_max;         /* requests (R10's lifetime reads and writes
                                      included) waiting for a free CoAP exchange slot,
                                      started first come, first served as slots free
@@ -736,7 +743,8 @@ typedef struct tether_server_stats {
     size_t queued;          /* waiting for sleeping clients now */
     size_t parked;          /* observations of endpoints with no registration now,
                                waiting for their next Register (R21) */
-    size_t waiting;         /* requests waiting for a free CoAP exchange slot */
+    size_t waiting;         /* requests waiting for a free CoAP exchange slot (and
+                               observations waiting to send their GET again) */
     size_t registrations;   /* live */
     size_t index_buckets;   /* both indexes, all tables (memory accounting) */
     size_t heap_capacity;   /* expiry heap slots */

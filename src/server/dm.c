@@ -460,6 +460,8 @@ int tether_dm_send(tether_server *srv, tether_time now, dm_req *req, const tethe
     return 0;
 }
 
+static void wait_append(tether_dm *dm, dm_req *req);
+
 /* No exchange slot (or send-queue room) now: wait in the FIFO, with the
  * request's timeout armed so that a wait cannot outlast it. Returns 0, or
  * TETHER_ERR_BUSY when cfg.slot_wait_max requests already wait. */
@@ -474,6 +476,13 @@ static int wait_slot(tether_server *srv, tether_time now, dm_req *req)
     (void)tether_heap_push(&dm->timeouts, &req->deadline,
                            now + (req->timeout_ms ? req->timeout_ms : srv->cfg.request_timeout_ms));
     list_append(&s->head, &s->tail, req);
+    wait_append(dm, req);
+    return 0;
+}
+
+static void wait_append(tether_dm *dm, dm_req *req)
+{
+    req->in_wait = 1;
     req->wnext = NULL;
     req->wprev = dm->wait_tail;
     if (dm->wait_tail != NULL)
@@ -482,11 +491,29 @@ static int wait_slot(tether_server *srv, tether_time now, dm_req *req)
         dm->wait_head = req;
     dm->wait_tail = req;
     dm->waiting++;
+}
+
+int tether_dm_wait_reobserve(tether_server *srv, tether_time now, dm_req *req)
+{
+    tether_dm *dm = srv->dm;
+    int err;
+
+    if (dm->wait_head == NULL) {
+        err = tether_dm_send(srv, now, req, NULL);
+        if (err != TETHER_ERR_BUSY)
+            return err;
+    }
+    if (dm->waiting >= srv->cfg.slot_wait_max)
+        return TETHER_ERR_BUSY;
+    wait_append(dm, req);
     return 0;
 }
 
-static void wait_unlink(tether_dm *dm, dm_req *req)
+void tether_dm_wait_unlink(tether_dm *dm, dm_req *req)
 {
+    if (!req->in_wait)
+        return;
+    req->in_wait = 0;
     if (req->wprev != NULL)
         req->wprev->wnext = req->wnext;
     else
@@ -507,6 +534,18 @@ void tether_dm_wait_drain(tether_server *srv, tether_time now)
         dm_req *req = dm->wait_head;
         int err;
 
+        if (req->state == DS_OBSERVING) {
+            /* The GET again after a Register (RFC 7641 §4.1). */
+            err = tether_dm_send(srv, now, req, NULL);
+            if (err == TETHER_ERR_BUSY)
+                return;
+            tether_dm_wait_unlink(dm, req);
+            if (err != 0)
+                TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
+                           "ep=%s: observation not observed again: %s", ep_of(srv, req->sess),
+                           tether_strerror(err));
+            continue;
+        }
         req->state = DS_SENT;
         err = tether_dm_send(srv, now, req, NULL);
         if (err == TETHER_ERR_BUSY) {
@@ -521,7 +560,7 @@ void tether_dm_wait_drain(tether_server *srv, tether_time now)
                            tether_server_op_name(req->op), tether_strerror(err));
             continue;
         }
-        wait_unlink(dm, req);
+        tether_dm_wait_unlink(dm, req);
         dm->in_flight++;
         /* Its timeout counts from now, as for one sent at once. */
         if (tether_heap_contains(&req->deadline))
@@ -623,8 +662,6 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
             dm->in_flight--;
         else if (was == DS_OBSERVING)
             dm->observations--;
-        else
-            wait_unlink(dm, req);
     } else if (was == DS_PARKED) {
         park = req->park;
         if (req->prev != NULL)
@@ -640,6 +677,7 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
         park->busy++; /* its ep is resp.ep until the callback returns */
         dm->parked--;
     }
+    tether_dm_wait_unlink(dm, req);
     req->cancelling = 1;
     if (!dm->closing) {
         if (req->xid != 0)

@@ -21,7 +21,8 @@
  *                                          endpoint with no registration)
  *     park_heap heap of dm_park.expiry    (when they are given up)
  *     wait      FIFO through dm_req.wprev/wnext: requests waiting for a
- *               free CoAP exchange slot (also in their session's active list)
+ *               free CoAP exchange slot (also in their session's active
+ *               list), and observations waiting to send their GET again
  *   dm_sess
  *     active    requests in flight (or waiting for a slot) and
  *               observations, in submission order
@@ -96,6 +97,8 @@ typedef struct dm_req {
     uint8_t state;                /* enum dm_state */
     uint8_t busy;                 /* frames using it across a user callback */
     uint8_t cancelling;           /* we are cancelling its exchange: ignore the callback */
+    uint8_t in_wait;              /* in tether_dm.wait: DS_WAITING, or an observation
+                                     waiting to send its GET again */
     uint8_t b1_started;
     uint8_t b2_active;            /* reassembling a Block2 answer into rx */
     uint8_t has_seq;              /* observation: seq/seq_time hold the last delivered */
@@ -180,6 +183,14 @@ dm_req *tether_dm_req_find(tether_server *srv, tether_server_req_id id);
 /* Start the requests waiting for a free exchange slot, oldest first, until
  * the CoAP layer has no room again. O(started). */
 void tether_dm_wait_drain(tether_server *srv, tether_time now);
+
+/* Send observation req's GET again (after a Register), now or, when no
+ * slot is free, from the wait FIFO. Returns 0 (sent or waiting) or an
+ * error (not sent; it stays established without). */
+int tether_dm_wait_reobserve(tether_server *srv, tether_time now, dm_req *req);
+
+/* Take req out of the wait FIFO when it is in. */
+void tether_dm_wait_unlink(tether_dm *dm, dm_req *req);
 
 /* The session of location id, or NULL. O(1). */
 dm_sess *tether_dm_sess_find(tether_server *srv, const char *id);

@@ -473,6 +473,7 @@ void tether_dm_obs_park(tether_server *srv, tether_time now, dm_sess *sess,
         /* Its exchanges (a re-observation, a Block2 fetch) go: the client
          * is gone, and answers would find no registration anyway. */
         fetch_abandon(srv, now, r);
+        tether_dm_wait_unlink(dm, r);
         if (r->xid != 0) {
             r->cancelling = 1;
             (void)tether_coap_cancel(srv->coap, now, r->xid);
@@ -556,11 +557,12 @@ void tether_dm_obs_unpark(tether_server *srv, tether_time now, struct tether_ser
         n++;
         /* RFC 7641 §4.1: the same token again; the client replaces its
          * entry (or makes one again, after a reboot). */
-        if (tether_dm_send(srv, now, r, NULL) == 0)
+        if (tether_dm_wait_reobserve(srv, now, r) == 0)
             sent++;
     }
     TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
-               "ep=%s id=%s: %zu observation(s) carried over, %zu observed again", ep, rec->id,
+               "ep=%s id=%s: %zu observation(s) carried over, %zu observed again (or waiting "
+               "for a slot)", ep, rec->id,
                n, sent);
     p->busy--;
     tether_dm_park_release(srv, p);

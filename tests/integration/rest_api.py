@@ -173,13 +173,15 @@ def main():
         return 0
 
     # --- refusals at start-up ---------------------------------------------------
-    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--http", "0.0.0.0:0"],
+    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--store", "memory",
+                        "--http", "0.0.0.0:0"],
                        capture_output=True, timeout=10)
     err = r.stderr.decode()
     check(r.returncode == 2 and "--http-token" in err and len(err.strip().splitlines()) == 1,
           "non-loopback --http without a token: exit %d: %s" % (r.returncode, err))
     ok("non-loopback --http without --http-token: exit 2: " + err.strip())
-    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--http", "nonsense"],
+    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--store", "memory",
+                        "--http", "nonsense"],
                        capture_output=True, timeout=10)
     check(r.returncode == 2, "--http nonsense: exit %d" % r.returncode)
     help_text = subprocess.run([TETHERD, "--help"], capture_output=True).stdout.decode()
@@ -189,6 +191,12 @@ def main():
     d, port = start_tetherd("--models", MODELS)
     api = Api(port)
     ok("tetherd: CoAP port %d, web UI at http://127.0.0.1:%d/" % (d.port, port))
+    r = subprocess.run([TETHERD, "--coap", "127.0.0.1:0", "--store", "memory",
+                        "--http", "127.0.0.1:%d" % port],
+                       capture_output=True, timeout=10)
+    check(r.returncode == 1 and ("127.0.0.1:%d" % port) in r.stderr.decode(),
+          "--http on a taken port: exit %d: %s" % (r.returncode, r.stderr.decode()))
+    ok("--http on a taken port: exit 1")
 
     # --- static files ---------------------------------------------------------------
     st, hd, raw = api.call("GET", "/")
@@ -452,8 +460,10 @@ def main():
     check(m1['tether_events_total{type="notification"}'] >= 1, "events by type")
     check("tether_queue_depth" in m1 and m1["tether_event_stream_subscribers"] == 2,
           "queue depth / subscribers")
+    check(m1.get('tether_store_info{kind="memory"}') == 1 and "tether_store_pending" in m1 and
+          "tether_store_lag_seconds" in m1, "store metrics missing")
     ok("metrics: Prometheus text; operations by kind and result, latency histogram, "
-       "registrations, events, queue depth moved as expected")
+       "registrations, events, queue depth moved as expected; store figures present")
 
     brief = Device(d.addr)
     c, _ = brief.register("ep=brief-1&lt=1&b=U")

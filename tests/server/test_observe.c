@@ -572,6 +572,50 @@ static void test_R15_observations_carry_over_to_the_new_registration(void **stat
                      TETHER_ERR_NOT_FOUND);
 }
 
+/* With one exchange slot, the GETs after a Register go out one by one as
+ * each is answered (the wait FIFO), each with its observation's token. */
+static void test_R21_reobservations_wait_for_free_slots(void **state)
+{
+    fx *f = *state;
+    char rid[16];
+    tether_peer dev;
+    olog l[3];
+    obs_req o[3];
+    tether_server_stats st;
+
+    memset(l, 0, sizeof(l));
+    f->cfg.coap.max_exchanges = 1;
+    restart(f);
+    dev = reg(f, "d", rid);
+    for (int i = 0; i < 3; i++)
+        o[i] = observe(f, &dev, &l[i], NULL, 1);
+    (void)reg(f, "d", rid);
+    for (int i = 0; i < 3; i++) {
+        obs_req again;
+        expect_reobserve(f, &dev, &o[i]);
+        again = keep(f);
+        assert_false(fx_pop(f)); /* one at a time */
+        tether_server_get_stats(f->srv, &st);
+        assert_int_equal(st.waiting, (size_t)(2 - i));
+        notify(f, &dev, &again, TETHER_COAP_ACK, TETHER_COAP_CONTENT, 5, NULL, "again", 5);
+        assert_int_equal(l[i].calls, 2);
+        assert_string_equal(l[i].payload[1], "again");
+    }
+    assert_false(fx_pop(f));
+    tether_server_get_stats(f->srv, &st);
+    assert_int_equal(st.observations, 3);
+    /* Ending one while it waits takes it out of the FIFO. */
+    (void)reg(f, "d", rid);
+    expect_reobserve(f, &dev, &o[0]);
+    o[0] = keep(f);
+    assert_int_equal(tether_server_cancel(f->srv, f->now, l[1].id, TETHER_SERVER_CANCEL_PASSIVE), 0);
+    tether_server_get_stats(f->srv, &st);
+    assert_int_equal(st.waiting, 1);
+    notify(f, &dev, &o[0], TETHER_COAP_ACK, TETHER_COAP_CONTENT, 9, NULL, "x", 1);
+    expect_reobserve(f, &dev, &o[2]);
+    restart(f);
+}
+
 static void test_R14_observations_follow_the_client_to_a_new_address(void **state)
 {
     fx *f = *state;
@@ -735,6 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_observe_cancel_from_its_own_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R21_observation_outlives_expiry_and_comes_back_on_register, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R15_observations_carry_over_to_the_new_registration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R21_reobservations_wait_for_free_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R14_observations_follow_the_client_to_a_new_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R21_parked_observations_are_bounded_oldest_endpoint_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_observe_parking_off_ends_observations_with_the_registration, setup, teardown),
