@@ -165,6 +165,14 @@ async function run() {
   await waitFor('UPDATED in the event log after Execute /1/0/8', async () => (await updatedCount()) > base, 5000);
   ok('Execute /1/0/8: UPDATED in the event log');
 
+  step = 'write attributes /3303/0/5700';
+  await button('Attributes /3303/0/5700').click();
+  await page.locator('#attr-pmax-_3303_0_5700').fill('60');
+  await page.locator('#attr-pmax-_3303_0_5700').press('Enter');
+  await waitFor('CHANGED after Write-Attributes pmax=60', async () =>
+    /^CHANGED/.test((await row('/3303/0/5700').locator('.op-status').innerText()).trim()), 5000);
+  ok('Write-Attributes /3303/0/5700 pmax=60: CHANGED');
+
   step = 'observe /3303/0/5700';
   await button('Observe /3303/0/5700').click();
   await waitFor('a first temperature value', async () => /^-?\d/.test((await valueOf('/3303/0/5700').innerText()).trim()), 5000);

@@ -26,6 +26,9 @@ export function objectSpecs() {
   return specsPromise;
 }
 
+// Filled once the models are in, for the names in the list's tooltips.
+let specNames = new Map();
+
 // ---------------------------------------------------------------- router
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/';
@@ -220,7 +223,7 @@ function clientsView(root, query) {
       h('td', { class: 'mono col-addr' }, c.address || '—'),
       h('td', null, c.bindingMode || '—'),
       h('td', { class: 'num', title: c.lifetime + ' s' }, duration(c.lifetime)),
-      h('td', { class: 'objs col-objs', title: objs.join(', ') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
+      h('td', { class: 'objs col-objs', title: objs.map((id) => (specNames.has(+id) ? `${id} ${specNames.get(+id).name}` : id)).join('\n') }, objs.slice(0, 8).join(' · ') + (objs.length > 8 ? ' …' : '')),
       h('td', { class: 'col-reg' }, timeEl(c.registrationDate)),
       h('td', null, timeEl(c.lastUpdate)));
   }
@@ -318,6 +321,7 @@ function clientsView(root, query) {
   }
 
   load();
+  objectSpecs().then((m) => { specNames = m; });
   const focusSearch = (e) => {
     if (e.key === '/' && document.activeElement === document.body) { e.preventDefault(); search.focus(); }
   };

@@ -157,7 +157,7 @@ export function clientView(root, ep, { objectSpecs }) {
           s && s.instancetype === 'multiple' ? h('span', { class: 'tag', title: 'Several instances allowed' }, 'multi') : null,
           s && s.mandatory ? h('span', { class: 'tag', title: 'Mandatory object' }, 'mandatory') : null),
         status,
-        h('span', { class: 'ops' }, readBtn(path), observeBtn(path))),
+        h('span', { class: 'ops' }, readBtn(path), observeBtn(path), attrBtn(path))),
       body);
     nodes.set(path, { el, status, toggle, body });
     return el;
@@ -192,7 +192,7 @@ export function clientView(root, ep, { objectSpecs }) {
     const toggle = disclosure(path, [h('span', { class: 'node-id' }, path), ' ', h('span', { class: 'node-name' }, 'Instance ' + i)]);
     const el = h('div', { class: 'inst', dataset: { path } },
       h('div', { class: 'node-head' }, toggle, status,
-        h('span', { class: 'ops' }, readBtn(path), observeBtn(path),
+        h('span', { class: 'ops' }, readBtn(path), observeBtn(path), attrBtn(path),
           s && s.instancetype === 'multiple' ? h('button', {
             type: 'button', class: 'ghost small danger', 'aria-label': 'Delete ' + path,
             onclick: () => del(path),
@@ -239,7 +239,8 @@ export function clientView(root, ep, { objectSpecs }) {
         ops.includes('E') ? h('button', {
           type: 'button', class: 'ghost small', 'aria-label': 'Execute ' + path, onclick: () => openExec(path),
         }, 'Execute') : null,
-        ops.includes('R') ? observeBtn(path) : null)));
+        ops.includes('R') ? observeBtn(path) : null,
+        ops.includes('R') ? attrBtn(path) : null)));
     for (const x of inst.tbody.querySelectorAll('tr.empty-row')) x.remove();
     const rows = [...inst.tbody.children].filter((x) => x.dataset.path);
     const after = rows.find((x) => +x.dataset.path.split('/')[3] > r);
@@ -251,6 +252,13 @@ export function clientView(root, ep, { objectSpecs }) {
 
   function readBtn(path) {
     return h('button', { type: 'button', class: 'ghost small', 'aria-label': 'Read ' + path, onclick: () => read(path) }, 'Read');
+  }
+
+  function attrBtn(path) {
+    return h('button', {
+      type: 'button', class: 'ghost small icon', title: 'Notification attributes (pmin, pmax, gt, lt, st)',
+      'aria-label': 'Attributes ' + path, onclick: () => openAttrs(path),
+    }, h('span', { 'aria-hidden': 'true' }, '⚙'));
   }
 
   function observeBtn(path) {
@@ -466,6 +474,52 @@ export function clientView(root, ep, { objectSpecs }) {
     if (input.select) input.select();
   }
 
+  // Where an inline form goes: under the value of a resource, under the
+  // head line of an object or an instance.
+  function placeInline(n, form, wide) {
+    if (n.valueCell && wide) {
+      const tr = h('tr', { class: 'inline-row' }, h('td', { colspan: 5 }, form));
+      n.el.after(tr);
+      n.inline = tr;
+    } else if (n.valueCell) {
+      n.inline = form;
+      n.valueCell.append(form);
+    } else {
+      n.inline = form;
+      n.el.querySelector('.node-head').after(form);
+    }
+  }
+
+  // Write-Attributes: pmin, pmax, gt, lt, st; an empty field is left out.
+  function openAttrs(path) {
+    const n = nodes.get(path);
+    if (!n) return;
+    if (n.inline) { const f = n.inline.querySelector('input'); if (f) f.focus(); return; }
+    const fields = [['pmin', 'Minimum period (s)'], ['pmax', 'Maximum period (s)'],
+      ['gt', 'Greater than'], ['lt', 'Less than'], ['st', 'Step']];
+    const isRes = path.split('/').length === 4;
+    const inputs = {};
+    const form = h('form', { class: 'inline-form attrs', 'aria-label': 'Attributes of ' + path },
+      fields.filter(([k]) => isRes || k === 'pmin' || k === 'pmax').map(([k, label]) => {
+        const id = `attr-${k}-${path.replace(/\//g, '_')}`;
+        inputs[k] = h('input', { id, type: 'number', step: 'any', min: k.startsWith('p') || k === 'st' ? '0' : null, class: 'attr-input' });
+        return h('span', { class: 'attr-field' }, h('label', { for: id, title: label }, k), inputs[k]);
+      }),
+      h('button', { type: 'submit', class: 'primary small' }, 'Set'),
+      h('button', { type: 'button', class: 'ghost small', onclick: () => closeInline(n) }, 'Cancel'));
+    form.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); closeInline(n); } });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const q = {};
+      for (const [k, el] of Object.entries(inputs)) if (el.value.trim() !== '') q[k] = el.value.trim();
+      if (!Object.keys(q).length) { inputs.pmin.focus(); toast('Give at least one attribute.', 'warn', 'Attributes ' + path); return; }
+      const d = await op('Attributes', path, 'PUT', '/attributes', { query: opQuery(q) });
+      if (d) closeInline(n);
+    });
+    placeInline(n, form, true);
+    inputs.pmin.focus();
+  }
+
   function openExec(path) {
     const n = nodes.get(path);
     if (!n) return;
@@ -483,8 +537,7 @@ export function clientView(root, ep, { objectSpecs }) {
       const d = await op('Execute', path, 'POST', '', { query: opQuery(), text: input.value });
       if (d) closeInline(n);
     });
-    n.inline = form;
-    n.valueCell.append(form);
+    placeInline(n, form);
     input.focus();
   }
 
