@@ -567,6 +567,24 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     return MHD_YES;
 }
 
+/* The engine no longer knows op (a cancel failed): answer its HTTP caller
+ * with status and free it. */
+static void op_abandon(tetherd_http *h, dm_op *op, unsigned status, const char *msg)
+{
+    op_unlink(h, op);
+    if (op->cn != NULL) {
+        conn *cn = op->cn;
+        cn->op = NULL;
+        cn->answer = http_error_text(status, "%s", msg);
+        cn->status = status;
+        if (cn->suspended) {
+            cn->suspended = 0;
+            http_resume(h, cn->c);
+        }
+    }
+    op_free(op);
+}
+
 int api_dm_expire(tetherd_http *h, tether_time now)
 {
     tether_time next = TETHER_TIME_NEVER;
@@ -584,7 +602,8 @@ int api_dm_expire(tetherd_http *h, tether_time now)
             if (due == NULL)
                 break;
             due->expired = 1;
-            tether_server_cancel(h->srv, now, due->id, TETHER_SERVER_CANCEL_PASSIVE);
+            if (tether_server_cancel(h->srv, now, due->id, TETHER_SERVER_CANCEL_PASSIVE) != 0)
+                op_abandon(h, due, MHD_HTTP_GATEWAY_TIMEOUT, "no answer within the timeout");
         }
     }
     for (op = h->ops; op != NULL; op = op->next)
@@ -601,20 +620,10 @@ void api_dm_cancel_all(tetherd_http *h)
     h->stopping = 1;
     while (h->ops != NULL) {
         dm_op *op = h->ops;
-        if (tether_server_cancel(h->srv, tether_os_now_ms(), op->id,
-                                 TETHER_SERVER_CANCEL_PASSIVE) != 0 &&
-            h->ops == op) {
-            op_unlink(h, op); /* the engine no longer knows it */
-            if (op->cn != NULL) {
-                op->cn->op = NULL;
-                op->cn->answer = http_error_text(503, "tetherd is stopping");
-                op->cn->status = 503;
-                if (op->cn->suspended) {
-                    op->cn->suspended = 0;
-                    http_resume(h, op->cn->c);
-                }
-            }
-            op_free(op);
-        }
+        /* Its final callback answers and frees it; should the engine not
+         * know it any more, answer here (the head would never move). */
+        tether_server_cancel(h->srv, tether_os_now_ms(), op->id, TETHER_SERVER_CANCEL_PASSIVE);
+        if (h->ops == op)
+            op_abandon(h, op, MHD_HTTP_SERVICE_UNAVAILABLE, "tetherd is stopping");
     }
 }

@@ -39,6 +39,7 @@
 #include "tether/err.h"
 #include "tether/os.h"
 
+#include "metrics.h"
 #include "store_internal.h"
 #include "tetherd.h"
 
@@ -294,6 +295,20 @@ static void *writer(void *arg)
     return NULL;
 }
 
+/* /metrics' store figures (metrics.h), from tetherd_store_get_stats(). */
+static int metrics_fill(void *user, tetherd_store_metrics *out)
+{
+    tetherd_store_stats st;
+
+    tetherd_store_get_stats(user, &st);
+    out->pending = st.pending;
+    out->lag_seconds = (double)st.lag_ms / 1000.0;
+    out->commits = st.commits;
+    out->rows = st.rows_written;
+    out->errors = st.errors;
+    return 0;
+}
+
 /* --- open and close --------------------------------------------------------- */
 
 static int open_dir(tetherd_store *s, const char *dir, char *err, size_t cap)
@@ -388,6 +403,7 @@ int tetherd_store_open(tetherd_store **out, const tetherd_store_config *cfg, cha
             rc = TETHER_ERR_SYS;
         } else {
             s->thread_started = 1;
+            tetherd_metrics_store_hook(metrics_fill, s);
         }
     }
     if (rc != 0) {
@@ -403,6 +419,7 @@ void tetherd_store_close(tetherd_store *s)
     if (s == NULL)
         return;
     if (s->thread_started) {
+        tetherd_metrics_store_hook(NULL, NULL);
         pthread_mutex_lock(&s->mu);
         s->stop = 1; /* the writer commits what is left first */
         pthread_cond_signal(&s->cv);

@@ -67,7 +67,10 @@ typedef struct tetherd_store_config {
     uint32_t window_ms;      /* 0: TETHERD_STORE_WINDOW_MS */
 } tetherd_store_config;
 
-/* What /metrics exports (read with tetherd_store_get_stats()). */
+/* The store's figures (tetherd_store_get_stats()); a sqlite store also
+ * hands them to /metrics (tetherd_metrics_store_hook(), metrics.h) from
+ * open to close: tether_store_pending, _lag_seconds, _commits_total,
+ * _rows_total, _errors_total. */
 typedef struct tetherd_store_stats {
     const char *kind;            /* "sqlite" or "memory", static */
     uint64_t pending;            /* rows changed, not yet committed */

@@ -293,6 +293,12 @@ typedef struct tether_client_config {
                                        CON (pmax ones stay NON): 0 */
     uint32_t queue_awake_ms;  /* queue mode awake window; 0: MAX_TRANSMIT_WAIT of the
                                  CoAP config (93 s with its defaults): 0 */
+    uint8_t advertise_json;   /* nonzero: the object list of Register and Update opens
+                                 with the root link `</>;rt="oma.lwm2m";ct=11543`, which
+                                 tells a 1.0 server the client takes LwM2M JSON for all
+                                 its objects (LwM2M 1.0 §5.3.1); only where this build
+                                 both decodes and encodes LwM2M JSON, ignored otherwise.
+                                 1.0 has no way to name the 1.1 formats: 0 */
     tether_coap_config coap;  /* the exchange layer; rand and log below are copied into it */
     tether_rand_fn rand;      /* required: jitter, tokens, message ids */
     void *rand_user;

@@ -110,6 +110,28 @@
 #define TETHER_CLIENT_NOTIFY_STORE_BYTES 512
 #endif
 
+/* JSON Writes and Creates (LwM2M JSON 11543, SenML JSON 110) are
+ * tokenized with jsmn into this many tokens of the engine (20 bytes each
+ * on a 32-bit target) before anything is written: LwM2M JSON needs 3 per
+ * record plus 3 ({"e":[ ]}) and 2 more for each "n", "bn", "t" or "bt";
+ * SenML JSON 1 plus 5 per {"n":..,"v":..} record. 64 takes a Write of
+ * about a dozen values; a larger one is answered 4.13 and changes nothing.
+ * Ignored with TETHER_CLIENT_NO_JSON. */
+#ifndef TETHER_CLIENT_JSON_TOKENS
+#define TETHER_CLIENT_JSON_TOKENS 64
+#endif
+
+/* Room for what a JSON Write's values decode to: strings written with
+ * escapes (\" \n and the like) are unescaped there, and Opaque values (base64 in
+ * LwM2M JSON, base64url "vd" in SenML JSON) decoded, half of it each.
+ * With block-wise transfer compiled in the body scratch
+ * (TETHER_CLIENT_MAX_BODY) serves and this is ignored; without, 256 bytes
+ * of the engine take strings and Opaque values of some 128 bytes. A value
+ * that does not fit: 4.13. Ignored with TETHER_CLIENT_NO_JSON. */
+#ifndef TETHER_CLIENT_JSON_SCRATCH
+#define TETHER_CLIENT_JSON_SCRATCH 256
+#endif
+
 /* Strings of the Device object (/3/0/0..3, 16) are kept by pointer (the
  * caller's, typically in flash), so they need no size here. */
 
@@ -163,5 +185,44 @@
  * Loses: sleeping between exchanges -- the device must stay reachable, as
  * a mains-powered or always-listening one does. Saves about 430 B of
  * Cortex-M4 code. */
+
+/* Content formats. text/plain (0), opaque (42), link-format (40, for
+ * Discover) and LwM2M TLV (11542, 1542 on input) are always there: every
+ * LwM2M 1.0 server speaks TLV. The others come with LwM2M 1.1 (JSON is
+ * 1.0's too) and go through the same record interface
+ * (tether/lwm2m_fmt.h): a Read, Observe or notification answers in the
+ * format its Accept names, for an object, instance, resource or resource
+ * instance alike (CBOR: one resource or resource instance only, 4.06
+ * otherwise); a Write or Create is decoded whole and checked before
+ * anything is written (a bad payload: 4.00, nothing changed). Decoding
+ * JSON needs jsmn and CBOR libcbor at build time (TETHER_HAVE_JSMN,
+ * TETHER_HAVE_CBOR): without them the format is still encoded where its
+ * writer is our own (LwM2M JSON, SenML JSON) and a payload in it is
+ * answered 4.15. Three switches take formats out, by encoding or by
+ * model; a format goes when either of its halves does:
+ *
+ *   format                 ct      out with
+ *   LwM2M JSON             11543   TETHER_CLIENT_NO_JSON
+ *   SenML JSON             110     TETHER_CLIENT_NO_JSON, TETHER_CLIENT_NO_SENML
+ *   SenML CBOR             112     TETHER_CLIENT_NO_CBOR, TETHER_CLIENT_NO_SENML
+ *   CBOR                   60      TETHER_CLIENT_NO_CBOR
+ *
+ * A format taken out is answered as one never heard of: Accept 4.06,
+ * Content-Format 4.15. */
+
+/* TETHER_CLIENT_NO_JSON (src/client/dm.c): no JSON -- neither LwM2M JSON
+ * nor SenML JSON -- and no JSON tokens in the engine
+ * (TETHER_CLIENT_JSON_TOKENS, TETHER_CLIENT_JSON_SCRATCH). Loses: servers
+ * that read or write in JSON must use TLV (every 1.0 server can) or CBOR.
+ * Saves the JSON writers and the jsmn-based decoders, and the token
+ * memory. */
+
+/* TETHER_CLIENT_NO_SENML (src/client/dm.c): no SenML (JSON or CBOR).
+ * Loses: the LwM2M 1.1 formats most 1.1 servers prefer; they fall back
+ * to TLV. Saves the SenML writers and readers. */
+
+/* TETHER_CLIENT_NO_CBOR (src/client/dm.c): no CBOR -- neither CBOR (60)
+ * nor SenML CBOR. Loses: the most compact 1.1 encodings. Saves the CBOR
+ * codecs and their libcbor calls. */
 
 #endif /* TETHER_CLIENT_CONFIG_H */

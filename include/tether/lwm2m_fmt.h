@@ -58,6 +58,9 @@ enum tether_lwm2m_fmt_flag {
     TETHER_LWM2M_FMT_TIMED = 0x04,  /* records may carry a time */
     TETHER_LWM2M_FMT_DECODE = 0x08, /* this build can decode it */
     TETHER_LWM2M_FMT_ENCODE = 0x10, /* this build can encode it */
+    TETHER_LWM2M_FMT_EMPTY = 0x20,  /* empty object instances and multiple
+                                       resources are records of type NONE
+                                       (TLV); other formats leave them out */
 };
 
 /* Memory the JSON decoders need (other formats ignore it). Both are kept
@@ -75,10 +78,13 @@ typedef struct tether_lwm2m_fmt {
     uint16_t ct;     /* the Content-Format to send */
     uint16_t legacy; /* another number accepted on input, or 0 */
     const char *name;
-    uint8_t flags; /* tether_lwm2m_fmt_flag */
+    uint8_t flags;  /* tether_lwm2m_fmt_flag */
+    uint16_t types; /* bit (1 << t) for each tether_lwm2m_type t it can carry */
     int (*dec_init)(tether_lwm2m_dec *d, const uint8_t *buf, size_t len,
                     const tether_lwm2m_workspace *ws);
     int (*dec_next)(tether_lwm2m_dec *d, tether_lwm2m_record *r);
+    int (*value)(const tether_lwm2m_record *r, int type, uint8_t *scratch, size_t cap,
+                 tether_lwm2m_value *out);
     void (*enc_init)(tether_lwm2m_enc *e, uint8_t *buf, size_t cap);
     int (*enc_write)(tether_lwm2m_enc *e, const tether_lwm2m_path *p,
                      const tether_lwm2m_value *v, const double *t);
@@ -89,6 +95,17 @@ typedef struct tether_lwm2m_fmt {
  * when it is not a record format we know: the engines answer 4.15. The
  * descriptor is static. Check flags for what this build can do with it. */
 const tether_lwm2m_fmt *tether_lwm2m_fmt_find(uint32_t ct);
+
+/* The descriptors themselves, for a program that wants some formats and
+ * not the others linked in (the client's footprint switches): name them
+ * and pass them to tether_lwm2m_dec_start() / tether_lwm2m_enc_start(). */
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_text;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_opaque;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_cbor;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_senml_json;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_senml_cbor;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_tlv;
+extern const tether_lwm2m_fmt tether_lwm2m_fmt_json;
 
 /* --- decoding ---------------------------------------------------------------- */
 
@@ -137,6 +154,13 @@ struct tether_lwm2m_dec {
 int tether_lwm2m_dec_init(tether_lwm2m_dec *d, uint32_t ct, const tether_lwm2m_path *base,
                           const uint8_t *buf, size_t len, const tether_lwm2m_workspace *ws);
 
+/* As tether_lwm2m_dec_init() with the format given by its descriptor f
+ * (static; NULL, or one this build cannot decode: TETHER_ERR_UNSUPPORTED).
+ * Links only f's codec. */
+int tether_lwm2m_dec_start(tether_lwm2m_dec *d, const tether_lwm2m_fmt *f,
+                           const tether_lwm2m_path *base, const uint8_t *buf, size_t len,
+                           const tether_lwm2m_workspace *ws);
+
 /* The next record. r: out; its views are valid while buf lives (and, for
  * JSON strings written with escapes and SenML JSON "vd", until the next
  * call). Returns 0, or TETHER_ERR_NOT_FOUND after the last (r untouched). */
@@ -156,6 +180,12 @@ size_t tether_lwm2m_dec_count(const tether_lwm2m_dec *d);
  * TETHER_ERR_INVAL (type NONE or unknown). */
 int tether_lwm2m_record_value(const tether_lwm2m_record *r, int type, uint8_t *scratch,
                               size_t cap, tether_lwm2m_value *out);
+
+/* As tether_lwm2m_record_value() for a record d returned, through d's
+ * format only (so that a program links only the value decoders of the
+ * formats it names). d, r: borrowed. */
+int tether_lwm2m_dec_value(const tether_lwm2m_dec *d, const tether_lwm2m_record *r, int type,
+                           uint8_t *scratch, size_t cap, tether_lwm2m_value *out);
 
 /* --- encoding ---------------------------------------------------------------- */
 
@@ -195,6 +225,12 @@ struct tether_lwm2m_enc {
  * every later call returns the same error. */
 int tether_lwm2m_enc_init(tether_lwm2m_enc *e, uint32_t ct, const tether_lwm2m_path *base,
                           uint8_t *buf, size_t cap);
+
+/* As tether_lwm2m_enc_init() with the format given by its descriptor f
+ * (static; NULL, or one this build cannot encode: TETHER_ERR_UNSUPPORTED).
+ * Links only f's codec. */
+int tether_lwm2m_enc_start(tether_lwm2m_enc *e, const tether_lwm2m_fmt *f,
+                           const tether_lwm2m_path *base, uint8_t *buf, size_t cap);
 
 /* Add a record at p (under base) with value v (NONE: a name without a
  * value where the format has one: SenML, and TLV empty object instances and

@@ -246,6 +246,9 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     c->max_transmit_wait_ms = mtw * coap.ack_random_factor_milli / 1000u;
     c->con_interval_ms = (uint64_t)cfg->notify_con_interval_s * 1000u;
     c->con_on_change = cfg->notify_con_on_change ? 1 : 0;
+#if CLIENT_JSON
+    c->advertise_json = cfg->advertise_json != 0;
+#endif
     c->awake_ms = cfg->queue_awake_ms != 0 ? cfg->queue_awake_ms : c->max_transmit_wait_ms;
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++)
         c->servers[i].deadline = TETHER_TIME_NEVER;

@@ -22,6 +22,7 @@
 #include "tether/client.h"
 #include "tether/coap_block.h"
 #include "tether/coap_exchange.h"
+#include "tether/lwm2m_json.h"
 
 #include "common/errmsg_internal.h"
 
@@ -42,6 +43,29 @@
 #if TETHER_CLIENT_MAX_OBSERVATIONS > 255 || TETHER_CLIENT_MAX_SERVERS > 255
 #error "observations and servers are indexed by a byte"
 #endif
+
+/* Content formats beyond text/plain, opaque and TLV (client_config.h's
+ * footprint switches): an encoding (JSON, CBOR) and a model (LwM2M JSON,
+ * SenML) make a format, and each switch takes away one of them. */
+#ifdef TETHER_CLIENT_NO_JSON
+#define CLIENT_JSON 0
+#else
+#define CLIENT_JSON 1
+#endif
+#ifdef TETHER_CLIENT_NO_CBOR
+#define CLIENT_CBOR 0
+#else
+#define CLIENT_CBOR 1
+#endif
+#ifdef TETHER_CLIENT_NO_SENML
+#define CLIENT_SENML_JSON 0
+#define CLIENT_SENML_CBOR 0
+#else
+#define CLIENT_SENML_JSON CLIENT_JSON
+#define CLIENT_SENML_CBOR CLIENT_CBOR
+#endif
+/* The JSON decoders' memory is in the engine when either JSON format is. */
+#define CLIENT_JSON_DEC (CLIENT_JSON || CLIENT_SENML_JSON)
 
 #define CLIENT_LOG_MODULE "client"
 
@@ -231,6 +255,15 @@ struct tether_client {
     tether_block1_rx *rx;  /* one reassembly slot for Block1 Writes */
 #endif
     const char *errmsg; /* static sentence, "" when none (STYLE rule 7) */
+#if CLIENT_JSON_DEC
+    uint8_t advertise_json; /* Register: </>;ct=11543 */
+    /* JSON Writes are tokenized here (dm.c); without block-wise, their
+     * escaped strings and base64 values are decoded into json_scratch. */
+    tether_json_token json_tok[TETHER_CLIENT_JSON_TOKENS];
+#if !CLIENT_BLOCKWISE
+    uint8_t json_scratch[TETHER_CLIENT_JSON_SCRATCH];
+#endif
+#endif
 #if CLIENT_OBSERVE
     uint32_t obs_seq; /* the last Observe value used (24 bits) */
     client_obs obs[TETHER_CLIENT_MAX_OBSERVATIONS];
@@ -277,6 +310,10 @@ struct tether_lwm2m_link_writer;
 int client_write_object_list(const tether_client *c, struct tether_lwm2m_link_writer *w);
 
 /* --- dm.c --- */
+/* Nonzero when this build speaks content format ct (legacy numbers
+ * included) and can do all of need with it (TETHER_LWM2M_FMT_DECODE,
+ * _ENCODE). */
+int client_fmt_can(uint32_t ct, uint8_t need);
 void client_dm_handle(tether_client *c, client_server *s, tether_time now,
                       const tether_coap_msg *req, tether_coap_incoming *in);
 

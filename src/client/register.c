@@ -11,6 +11,7 @@
 
 #include "client/client_internal.h"
 #include "common/log_internal.h"
+#include "tether/lwm2m_fmt.h"
 #include "tether/lwm2m_link.h"
 #include "tether_poison.h"
 
@@ -69,10 +70,28 @@ static uint64_t backoff_ms(tether_client *c, unsigned failures)
 
 /* --- messages --------------------------------------------------------------------- */
 
+/* Whether the root link says ct=11543 (LwM2M 1.0 §5.3.1: "If the LwM2M
+ * Client supports the JSON data format for all the Objects it SHOULD
+ * inform the LwM2M Server by including the content type in the root path
+ * link"): asked for, and LwM2M JSON both ways in this build. 1.0 defines
+ * ct there for JSON only, so the 1.1 formats are not named. */
+static int root_ct_json(const tether_client *c)
+{
+#if CLIENT_JSON
+    return c->advertise_json &&
+           client_fmt_can(TETHER_FMT_JSON, TETHER_LWM2M_FMT_DECODE | TETHER_LWM2M_FMT_ENCODE);
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
 int client_write_object_list(const tether_client *c, tether_lwm2m_link_writer *w)
 {
-    if (CLIENT_HAS_ALT_PATH(c))
-        (void)tether_lwm2m_link_write_root(w, -1);
+    int json = root_ct_json(c);
+
+    if (CLIENT_HAS_ALT_PATH(c) || json)
+        (void)tether_lwm2m_link_write_root(w, json ? TETHER_FMT_JSON : -1);
     /* R18: the Security object is not in the object table at all. */
     for (size_t i = 0; i < c->nobjects; i++) {
         const client_object_slot *o = &c->objects[i];

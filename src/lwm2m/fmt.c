@@ -444,38 +444,106 @@ static int tlv_enc_finish(tether_lwm2m_enc *e, size_t *len)
     return tether_tlv_writer_finish(&e->u.tlv.w, len);
 }
 
-/* --- the table ---------------------------------------------------------------- */
+/* --- typing a record's value, per format --------------------------------------- */
 
-static const tether_lwm2m_fmt formats[] = {
-    {TETHER_FMT_TEXT, 0, "text/plain", BOTH, text_dec_init, single_dec_next, single_enc_init,
-     text_enc_write, single_enc_finish},
-    {TETHER_FMT_OPAQUE, 0, "application/octet-stream", BOTH, opaque_dec_init, single_dec_next,
-     single_enc_init, opaque_enc_write, single_enc_finish},
-    {TETHER_FMT_CBOR, 0, "application/cbor", TETHER_LWM2M_FMT_TYPED | CBOR_BOTH,
-     cbor_dec_init, single_dec_next, single_enc_init, cbor_enc_write, single_enc_finish},
-    {TETHER_FMT_SENML_JSON, 0, "application/senml+json",
-     TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | JSON_DEC |
-         TETHER_LWM2M_FMT_ENCODE,
-     senml_json_dec_init, senml_json_dec_next, senml_json_enc_init, senml_json_enc_write,
-     senml_json_enc_finish},
-    {TETHER_FMT_SENML_CBOR, 0, "application/senml+cbor",
-     TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | CBOR_BOTH,
-     senml_cbor_dec_init, senml_cbor_dec_next, senml_cbor_enc_init, senml_cbor_enc_write,
-     senml_cbor_enc_finish},
-    {TETHER_FMT_TLV, TETHER_FMT_TLV_LEGACY, "application/vnd.oma.lwm2m+tlv",
-     TETHER_LWM2M_FMT_MULTI | BOTH, tlv_dec_init, tlv_dec_next, tlv_enc_init, tlv_enc_write,
-     tlv_enc_finish},
-    {TETHER_FMT_JSON, TETHER_FMT_JSON_LEGACY, "application/vnd.oma.lwm2m+json",
-     TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | JSON_DEC |
-         TETHER_LWM2M_FMT_ENCODE,
-     json_dec_init, json_dec_next, json_enc_init, json_enc_write, json_enc_finish},
+static int text_value(const tether_lwm2m_record *r, int type, uint8_t *scratch, size_t cap,
+                      tether_lwm2m_value *out)
+{
+    (void)scratch;
+    (void)cap;
+    return tether_lwm2m_text_decode(r->value.bytes.ptr, r->value.bytes.len, type, out);
+}
+
+static int opaque_value(const tether_lwm2m_record *r, int type, uint8_t *scratch, size_t cap,
+                        tether_lwm2m_value *out)
+{
+    (void)scratch;
+    (void)cap;
+    return tether_lwm2m_opaque_decode(r->value.bytes.ptr, r->value.bytes.len, type, out);
+}
+
+static int tlv_value(const tether_lwm2m_record *r, int type, uint8_t *scratch, size_t cap,
+                     tether_lwm2m_value *out)
+{
+    tether_tlv_entry e;
+
+    (void)scratch;
+    (void)cap;
+    e.type = TETHER_TLV_RESOURCE;
+    e.id = 0;
+    e.val = r->value.bytes.ptr;
+    e.len = r->value.bytes.len;
+    return tether_tlv_decode_value(&e, type, out);
+}
+
+static int typed_value(const tether_lwm2m_record *r, int type, uint8_t *scratch, size_t cap,
+                       tether_lwm2m_value *out)
+{
+    return tether_lwm2m_value_convert(&r->value, type, scratch, cap, out);
+}
+
+/* --- the table ----------------------------------------------------------------
+ *
+ * One const descriptor per format, each its own object so that a program
+ * that names only some of them (the client, tether/client_config.h) links
+ * only their codecs; tether_lwm2m_fmt_find() goes through all of them. */
+
+/* Types text/plain carries (tether_lwm2m_text_supports()), and all types. */
+#define T(x) (1u << (x))
+#define ALL_TYPES                                                                               \
+    (T(TETHER_LWM2M_STRING) | T(TETHER_LWM2M_INTEGER) | T(TETHER_LWM2M_FLOAT) |                 \
+     T(TETHER_LWM2M_BOOLEAN) | T(TETHER_LWM2M_OPAQUE) | T(TETHER_LWM2M_TIME) |                  \
+     T(TETHER_LWM2M_OBJLNK) | T(TETHER_LWM2M_UNSIGNED) | T(TETHER_LWM2M_CORELNK))
+#ifdef TETHER_LWM2M_NO_FLOAT_TEXT
+#define TEXT_TYPES (ALL_TYPES & ~T(TETHER_LWM2M_OPAQUE) & ~T(TETHER_LWM2M_FLOAT))
+#else
+#define TEXT_TYPES (ALL_TYPES & ~T(TETHER_LWM2M_OPAQUE))
+#endif
+
+const tether_lwm2m_fmt tether_lwm2m_fmt_text = {
+    TETHER_FMT_TEXT, 0, "text/plain", BOTH, TEXT_TYPES, text_dec_init, single_dec_next,
+    text_value, single_enc_init, text_enc_write, single_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_opaque = {
+    TETHER_FMT_OPAQUE, 0, "application/octet-stream", BOTH, T(TETHER_LWM2M_OPAQUE),
+    opaque_dec_init, single_dec_next, opaque_value, single_enc_init, opaque_enc_write,
+    single_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_cbor = {
+    TETHER_FMT_CBOR, 0, "application/cbor", TETHER_LWM2M_FMT_TYPED | CBOR_BOTH, ALL_TYPES,
+    cbor_dec_init, single_dec_next, typed_value, single_enc_init, cbor_enc_write,
+    single_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_senml_json = {
+    TETHER_FMT_SENML_JSON, 0, "application/senml+json",
+    TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | JSON_DEC |
+        TETHER_LWM2M_FMT_ENCODE,
+    ALL_TYPES, senml_json_dec_init, senml_json_dec_next, typed_value, senml_json_enc_init,
+    senml_json_enc_write, senml_json_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_senml_cbor = {
+    TETHER_FMT_SENML_CBOR, 0, "application/senml+cbor",
+    TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | CBOR_BOTH,
+    ALL_TYPES, senml_cbor_dec_init, senml_cbor_dec_next, typed_value, senml_cbor_enc_init,
+    senml_cbor_enc_write, senml_cbor_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_tlv = {
+    TETHER_FMT_TLV, TETHER_FMT_TLV_LEGACY, "application/vnd.oma.lwm2m+tlv",
+    TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_EMPTY | BOTH, ALL_TYPES, tlv_dec_init,
+    tlv_dec_next, tlv_value, tlv_enc_init, tlv_enc_write, tlv_enc_finish};
+const tether_lwm2m_fmt tether_lwm2m_fmt_json = {
+    TETHER_FMT_JSON, TETHER_FMT_JSON_LEGACY, "application/vnd.oma.lwm2m+json",
+    TETHER_LWM2M_FMT_MULTI | TETHER_LWM2M_FMT_TYPED | TETHER_LWM2M_FMT_TIMED | JSON_DEC |
+        TETHER_LWM2M_FMT_ENCODE,
+    ALL_TYPES, json_dec_init, json_dec_next, typed_value, json_enc_init, json_enc_write,
+    json_enc_finish};
+
+static const tether_lwm2m_fmt *const formats[] = {
+    &tether_lwm2m_fmt_text,       &tether_lwm2m_fmt_opaque, &tether_lwm2m_fmt_cbor,
+    &tether_lwm2m_fmt_senml_json, &tether_lwm2m_fmt_senml_cbor, &tether_lwm2m_fmt_tlv,
+    &tether_lwm2m_fmt_json,
 };
 
 const tether_lwm2m_fmt *tether_lwm2m_fmt_find(uint32_t ct)
 {
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-        if (formats[i].ct == ct || (formats[i].legacy != 0 && formats[i].legacy == ct))
-            return &formats[i];
+        if (formats[i]->ct == ct || (formats[i]->legacy != 0 && formats[i]->legacy == ct))
+            return formats[i];
     return NULL;
 }
 
@@ -484,7 +552,13 @@ const tether_lwm2m_fmt *tether_lwm2m_fmt_find(uint32_t ct)
 int tether_lwm2m_dec_init(tether_lwm2m_dec *d, uint32_t ct, const tether_lwm2m_path *base,
                           const uint8_t *buf, size_t len, const tether_lwm2m_workspace *ws)
 {
-    const tether_lwm2m_fmt *f = tether_lwm2m_fmt_find(ct);
+    return tether_lwm2m_dec_start(d, tether_lwm2m_fmt_find(ct), base, buf, len, ws);
+}
+
+int tether_lwm2m_dec_start(tether_lwm2m_dec *d, const tether_lwm2m_fmt *f,
+                           const tether_lwm2m_path *base, const uint8_t *buf, size_t len,
+                           const tether_lwm2m_workspace *ws)
+{
     tether_lwm2m_dec t, probe;
     tether_lwm2m_record r;
     size_t n = 0;
@@ -528,6 +602,14 @@ size_t tether_lwm2m_dec_count(const tether_lwm2m_dec *d)
     return d != NULL ? d->count : 0;
 }
 
+int tether_lwm2m_dec_value(const tether_lwm2m_dec *d, const tether_lwm2m_record *r, int type,
+                          uint8_t *scratch, size_t cap, tether_lwm2m_value *out)
+{
+    if (d == NULL || d->fmt == NULL || r == NULL || out == NULL)
+        return TETHER_ERR_INVAL;
+    return d->fmt->value(r, type, scratch, cap, out);
+}
+
 int tether_lwm2m_record_value(const tether_lwm2m_record *r, int type, uint8_t *scratch,
                               size_t cap, tether_lwm2m_value *out)
 {
@@ -535,19 +617,13 @@ int tether_lwm2m_record_value(const tether_lwm2m_record *r, int type, uint8_t *s
         return TETHER_ERR_INVAL;
     switch ((tether_lwm2m_raw)r->raw) {
     case TETHER_LWM2M_RAW_TEXT:
-        return tether_lwm2m_text_decode(r->value.bytes.ptr, r->value.bytes.len, type, out);
+        return text_value(r, type, scratch, cap, out);
     case TETHER_LWM2M_RAW_OPAQUE:
-        return tether_lwm2m_opaque_decode(r->value.bytes.ptr, r->value.bytes.len, type, out);
-    case TETHER_LWM2M_RAW_TLV: {
-        tether_tlv_entry e;
-        e.type = TETHER_TLV_RESOURCE;
-        e.id = 0;
-        e.val = r->value.bytes.ptr;
-        e.len = r->value.bytes.len;
-        return tether_tlv_decode_value(&e, type, out);
-    }
+        return opaque_value(r, type, scratch, cap, out);
+    case TETHER_LWM2M_RAW_TLV:
+        return tlv_value(r, type, scratch, cap, out);
     case TETHER_LWM2M_RAW_NONE:
-        return tether_lwm2m_value_convert(&r->value, type, scratch, cap, out);
+        return typed_value(r, type, scratch, cap, out);
     }
     return TETHER_ERR_INVAL;
 }
@@ -557,8 +633,12 @@ int tether_lwm2m_record_value(const tether_lwm2m_record *r, int type, uint8_t *s
 int tether_lwm2m_enc_init(tether_lwm2m_enc *e, uint32_t ct, const tether_lwm2m_path *base,
                           uint8_t *buf, size_t cap)
 {
-    const tether_lwm2m_fmt *f = tether_lwm2m_fmt_find(ct);
+    return tether_lwm2m_enc_start(e, tether_lwm2m_fmt_find(ct), base, buf, cap);
+}
 
+int tether_lwm2m_enc_start(tether_lwm2m_enc *e, const tether_lwm2m_fmt *f,
+                           const tether_lwm2m_path *base, uint8_t *buf, size_t cap)
+{
     if (e == NULL)
         return TETHER_ERR_INVAL;
     memset(e, 0, sizeof(*e));

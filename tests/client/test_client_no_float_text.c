@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The footprint switch TETHER_LWM2M_NO_FLOAT_TEXT (tether/client_config.h)
  * as a device sees it: the text/plain codec and the float converter are
- * compiled in here with it (the library's own copies are then not linked).
+ * compiled in here with it, and device management (dm.c), whose text/plain
+ * follows it (the library's own copies are then not linked).
  * A Float resource still works, in TLV: a Read without Accept answers TLV,
  * a TLV Write is taken; text/plain is refused with 4.06 (Accept) and 4.15
  * (Write), and nothing changes on a refusal. */
@@ -9,6 +10,7 @@
 #define TETHER_NO_POISON /* the test cases below print and allocate */
 #include "lwm2m/float_text.c"
 #include "lwm2m/text.c"
+#include "client/dm.c" /* its text/plain carries no Float either */
 
 #include "client/client_harness.h"
 #include "tether/lwm2m_tlv.h"

@@ -22,6 +22,9 @@
 #define TETHER_NO_ERRMSG 1
 #define TETHER_LWM2M_NO_FLOAT_TEXT 1
 #define TETHER_COAP_NO_STATS 1
+#define TETHER_CLIENT_NO_JSON 1
+#define TETHER_CLIENT_NO_SENML 1
+#define TETHER_CLIENT_NO_CBOR 1
 #define TETHER_NO_POISON /* the test cases below print and allocate */
 /* One unit for sources written as separate ones: a local may share a name
  * with another file's type (dm.c's `slot`, exchange.c's). */

@@ -94,6 +94,26 @@ seeds = {
     "queue_mode": REGISTERED + req(3, "1/0/7", ct=0, payload=b"UQ") + bytes([0x02, 0x44])
                   + req(1, "32769/0/0", observe=0, mid=0x150, token=b"\x0f")
                   + advance(40) + req(1, "3/0", mid=0x151) + value(9) + req(1, "3/0", mid=0x152),
+    # Content formats beyond TLV: Reads with Accept, Writes and a Create.
+    "read_formats": REGISTERED + req(1, "32769", accept=11543) + req(1, "32769/0", accept=110, mid=0x161)
+                    + req(1, "32769/0/2", accept=112, mid=0x162) + req(1, "32769/0/0", accept=60, mid=0x163)
+                    + req(1, "32769/0/2/0", accept=60, mid=0x164) + req(1, "32769/0", accept=60, mid=0x165),
+    "write_json": REGISTERED + req(2, "32769/0", ct=11543,
+                                   payload=b'{"bn":"/32769/0/","e":[{"n":"0","v":5},{"n":"1","sv":"AQI="},'
+                                           b'{"n":"2/1","v":-3},{"n":"4","sv":"a\\u00e9"}]}'),
+    "write_senml_json": REGISTERED + req(2, "32769/1", ct=110,
+                                         payload=b'[{"bn":"/32769/1/","n":"0","v":9},{"n":"1","vd":"AQ"},'
+                                                 b'{"n":"4","vs":"x"},{"n":"2/0","v":1}]')
+                        + req(3, "32769/1/0", ct=110, payload=b'[{"n":"/32769/1/0","v":1.5}]', mid=0x171),
+    "write_senml_cbor": REGISTERED + req(2, "32769/0", ct=112,
+                                         payload=bytes([0x82, 0xA3, 0x21, 0x69]) + b"/32769/0/"
+                                         + bytes([0x00, 0x61, 0x30, 0x02, 0x03,
+                                                  0xA2, 0x00, 0x61, 0x34, 0x03, 0x62]) + b"hi"),
+    "write_cbor": REGISTERED + req(3, "32769/0/0", ct=60, payload=b"\x38\x63")
+                  + req(3, "32769/0/4", ct=60, payload=b"\x62hi", mid=0x181)
+                  + req(3, "32769/0/1", ct=60, payload=b"\x42\x01\x02", mid=0x182),
+    "create_senml": REGISTERED + req(2, "32769", ct=110, payload=b'[{"bn":"/32769/1/","n":"0","v":4}]')
+                    + req(2, "32769", ct=11543, payload=b'{"e":[{"n":"/32769/1/0","v":1}]}', mid=0x191),
 }
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():

@@ -533,7 +533,21 @@ def main():
     qc.send_signal(signal.SIGTERM)
     qc.wait(10)
     ev3.close()
+    mute3 = Device(d3.addr)
+    check(mute3.register("ep=mute-3&lt=60&b=U")[0] == 65, "mute-3 did not register")
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault(
+        "r", api3.call("GET", "/api/clients/mute-3/3/0?timeout=60", timeout=30)))
+    t.start()
+    deadline = time.monotonic() + 3
+    while metrics(api3).get("tether_requests_in_flight") != 1:
+        check(time.monotonic() < deadline, "the read to mute-3 never went out")
+        time.sleep(0.05)
     check(d3.stop() == 0, "queue-mode tetherd did not stop cleanly")
+    t.join(10)
+    st, _, raw = box["r"]
+    check(st == 503 and b"stopping" in raw, "a request in flight at stop: %d %s" % (st, raw))
+    ok("stop with a request in flight: it is answered 503, exit 0")
 
     # --- the token ---------------------------------------------------------------------------------
     d2, port2 = start_tetherd("--http-token", "s3cret")

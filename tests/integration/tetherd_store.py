@@ -7,7 +7,8 @@
    is answered 2.04 with no new Register. A registration whose lifetime ran
    out while tetherd was down is removed on start (4.04 for its Update, its
    row deleted), and one restored with little lifetime left expires when it
-   would have, not a full lifetime after the restart.
+   would have, not a full lifetime after the restart; /metrics shows the
+   store's figures (tether_store_*).
 2. kill -9 under load (tether-bench sending Updates): every registration
    acknowledged longer ago than the durability window (100 ms) is back.
 3. --sync always: kill -9 right after the last 2.01 / 2.04 arrived loses
@@ -19,12 +20,14 @@
 Every tetherd listens on a free loopback port and is killed by PID at the
 end (tetherd_harness). Python stdlib only (sqlite3 reads the rows)."""
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tetherd_harness import BUILD, POST, Device, Tetherd, fail  # noqa: E402
@@ -95,7 +98,8 @@ def test_restart(tmp):
 
     # Down for longer than "short" lives.
     time.sleep(max(0.0, t_short + 2.2 - time.monotonic()))
-    d = start(data)
+    d = start(data, "--http", "127.0.0.1:0")
+    ui = d.wait_line(r"web UI at (http://\S+/)", 10).group(1)
     n, x = restored(d)
     if (n, x) != (306, 1):
         fail("restored %d, %d expired; want 306, 1" % (n, x))
@@ -104,6 +108,22 @@ def test_restart(tmp):
             fail("Update of %s to its old location %s not 2.04 after the restart" % (ep, loc))
     if update(short, d, short_loc) != NOT_FOUND:
         fail("the expired registration answered its Update")
+    # /metrics carries the store's figures once something was committed.
+    deadline = time.monotonic() + 5
+    while True:
+        text = urllib.request.urlopen(ui + "metrics", timeout=5).read().decode()
+        m = re.search(r"^tether_store_commits_total (\d+)$", text, re.M)
+        if m is None:
+            fail("/metrics has no tether_store_commits_total:\n" + text[-2000:])
+        if int(m.group(1)) > 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for name in ("tether_store_pending", "tether_store_lag_seconds", "tether_store_rows_total",
+                 "tether_store_errors_total"):
+        if not re.search(r"^%s [0-9.]+$" % name, text, re.M):
+            fail("/metrics has no %s" % name)
+    if int(m.group(1)) == 0:
+        fail("no store commit reported by /metrics after 5 Updates")
     if "short" in rows(data):
         fail("the expired registration's row was not deleted")
     # "soon" had 6 s from its Register: it expires then, not 6 s after the restart.

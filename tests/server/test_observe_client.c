@@ -5,7 +5,9 @@
  * notifications while disabled (R20: Execute /1/0/4, De-register, silence
  * for the Disable Timeout, Register again) delivers them, in order, to the
  * very observation callback that was set up before the Disable, with no
- * RST anywhere; with storing off none of them arrive. And a client that
+ * RST anywhere; with storing off none of them arrive. The same across an
+ * outage (the network drops everything until the client counts itself
+ * offline and the server's registration expires). And a client that
  * reboots and registers again gets its observations back from the server
  * (RFC 7641 §4.1, the same token). */
 #include "client/observe_harness.h"
@@ -28,6 +30,7 @@ typedef struct world {
     note notes[64];
     int nnotes;
     int rst_to_client; /* RSTs the server sent */
+    int down;          /* the network drops every datagram */
     int srv_obs_end;
 } world;
 
@@ -86,10 +89,13 @@ static void pump(world *w)
         moved = 0;
         while (tether_client_send(w->h.c, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
             moved = 1;
-            (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
+            if (!w->down)
+                (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
         }
         while (tether_server_send(w->srv, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
             moved = 1;
+            if (w->down)
+                continue;
             if (len >= 4 && (buf[0] >> 4 & 3) == TETHER_COAP_RST)
                 w->rst_to_client++;
             (void)tether_client_recv(w->h.c, w->h.now, &w->h.peers[0], buf, len);
@@ -115,17 +121,22 @@ static void run_until(world *w, tether_time to)
     w->h.now = to;
 }
 
-static void start_client(world *w)
+static void start_client_lt(world *w, int64_t lt)
 {
     h_init_client(&w->h);
     assert_int_equal(tether_client_add_object(w->h.c, w->h.now, &sensor_obj, &w->s), 0);
-    h_add_server(&w->h, 0, 1, 200000, NULL);
+    h_add_server(&w->h, 0, 1, lt, NULL);
     assert_int_equal(tether_client_start(w->h.c, w->h.now), 0);
     pump(w);
     assert_int_equal(tether_client_server_state(w->h.c, 1), TETHER_CLIENT_REGISTERED);
 }
 
-static void setup(world *w)
+static void start_client(world *w)
+{
+    start_client_lt(w, 200000);
+}
+
+static void setup_lt(world *w, int64_t lt)
 {
     tether_server_config cfg;
     tether_server_callbacks cb = {srv_event};
@@ -141,7 +152,12 @@ static void setup(world *w)
     cfg.coap.dedup_entries = 64;
     cfg.coap.txq_bytes = 64 * 1024;
     assert_int_equal(tether_server_new(&w->srv, &cfg, &cb, w), 0);
-    start_client(w);
+    start_client_lt(w, lt);
+}
+
+static void setup(world *w)
+{
+    setup_lt(w, 200000);
 }
 
 static void teardown(world *w)
@@ -257,6 +273,67 @@ static void test_R21_nothing_stored_arrives_when_storing_is_off(void **state)
     teardown(&w);
 }
 
+/* R21 across an outage: the network goes down, the client's Update fails
+ * and it counts itself offline (storing what it notifies), the server's
+ * registration expires meanwhile (the observation is parked); when the
+ * network is back the client registers again and what it stored reaches
+ * the same observation, in order. */
+static void test_R21_stored_across_an_outage_reach_the_observation(void **state)
+{
+    world w;
+    tether_server_stats ss;
+    tether_time t;
+    int changes = 0;
+    (void)state;
+
+    setup_lt(&w, 60);
+    assert_int_equal(tether_server_observe(w.srv, w.h.now, "dev1", "/3303/0/5700",
+                                           TETHER_SERVER_NO_FORMAT, on_note, &w, NULL), 0);
+    pump(&w);
+    assert_int_equal(w.nnotes, 1);
+    w.down = 1;
+    /* Until the client gives its registration up and the server's expires. */
+    for (t = w.h.now + 1000; t < w.h.now + 600000; t += 1000) {
+        run_until(&w, t);
+        if (tether_client_server_state(w.h.c, 1) != TETHER_CLIENT_REGISTERED &&
+            tether_client_server_state(w.h.c, 1) != TETHER_CLIENT_UPDATE_SENT &&
+            tether_server_find_ep(w.srv, "dev1", 4) == NULL)
+            break;
+    }
+    assert_null(tether_server_find_ep(w.srv, "dev1", 4));
+    tether_server_get_stats(w.srv, &ss);
+    assert_int_equal(ss.parked, 1);
+    assert_int_equal(w.nnotes, 1);
+    /* Offline now: what changes is stored. */
+    for (int i = 0; i < 3; i++) {
+        run_until(&w, w.h.now + 1000);
+        set_value(&w, 40 + i);
+        changes++;
+    }
+    assert_int_equal(o_stats(&w.h, 1).stored, (uint32_t)changes);
+    w.down = 0;
+    for (t = w.h.now + 1000; t < w.h.now + 600000; t += 1000) {
+        run_until(&w, t);
+        if (tether_client_server_state(w.h.c, 1) == TETHER_CLIENT_REGISTERED)
+            break;
+    }
+    run_until(&w, w.h.now + 1000);
+    assert_int_equal(tether_client_server_state(w.h.c, 1), TETHER_CLIENT_REGISTERED);
+    assert_int_equal(o_stats(&w.h, 1).stored, 0);
+    assert_true(w.nnotes >= 5);
+    assert_string_equal(w.notes[1].payload, "40");
+    assert_string_equal(w.notes[2].payload, "41");
+    assert_string_equal(w.notes[3].payload, "42");
+    for (int i = 1; i < w.nnotes; i++) {
+        assert_int_equal(w.notes[i].final, 0);
+        assert_true(w.notes[i].seq > w.notes[i - 1].seq);
+    }
+    assert_int_equal(w.rst_to_client, 0);
+    assert_int_equal(w.srv_obs_end, 0);
+    assert_int_equal(o_stats(&w.h, 1).observations, 1);
+    teardown(&w);
+}
+
 /* A client that reboots forgets its observations; its new Register makes
  * the server observe again with the same tokens, and notifications flow to
  * the callback set up before the reboot. */
@@ -295,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R21_stored_notifications_reach_the_same_observation_in_order),
         cmocka_unit_test(test_R21_nothing_stored_arrives_when_storing_is_off),
+        cmocka_unit_test(test_R21_stored_across_an_outage_reach_the_observation),
         cmocka_unit_test(test_R15_rebooted_client_gets_its_observations_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

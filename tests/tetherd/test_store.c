@@ -17,6 +17,16 @@
 #include "../../apps/tetherd/store_sqlite.c"
 #include "tether/os.h"
 
+/* metrics.c's hook: the store registers itself at open, leaves at close. */
+static tetherd_store_metrics_fn g_hook;
+static void *g_hook_user;
+
+void tetherd_metrics_store_hook(tetherd_store_metrics_fn fn, void *user)
+{
+    g_hook = fn;
+    g_hook_user = user;
+}
+
 /* tetherd's log sink (eventlog.c), collected. */
 static char g_log[4096];
 
@@ -52,6 +62,7 @@ static int teardown(void **state)
     tst *t = *state;
     char cmd[160];
     tetherd_store_close(t->st);
+    assert_null(g_hook); /* close takes the store out of /metrics */
     fx_stop(&t->f);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
     assert_int_equal(system(cmd), 0);
@@ -155,6 +166,16 @@ static void test_store_coalesces_updates(void **state)
     assert_int_equal(s.commits, 2);
     assert_int_equal(s.rows_written, 3); /* a once, b once, after a once */
     assert_int_equal(s.pending, 0);
+    /* /metrics sees the same figures through its hook. */
+    {
+        tetherd_store_metrics m;
+        assert_non_null(g_hook);
+        assert_ptr_equal(g_hook_user, t->st);
+        assert_int_equal(g_hook(g_hook_user, &m), 0);
+        assert_int_equal(m.commits, 2);
+        assert_int_equal(m.rows, 3);
+        assert_int_equal(m.pending, 0);
+    }
     assert_int_equal(row_count(t), 2);
     /* a's refresh time moved by the thousand Updates (1 ms each). */
     assert_true(row_int(t, "a", "updated_ms") - row_int(t, "a", "registered_ms") >= 999);
