@@ -366,10 +366,15 @@ const eventLog = (() => {
   let total = 0;
   let scope = null;
 
+  const only = document.getElementById('eventlog-only');
+  const onlyLabel = document.getElementById('eventlog-only-label');
+
   function matches(li) {
     const f = filter.value.trim().toLowerCase();
+    if (scope && only.checked && li.dataset.ep !== scope) return false;
     return !f || li.dataset.search.includes(f);
   }
+  const refilter = () => { for (const li of list.children) li.hidden = !matches(li); };
 
   function summaryOf(name, data) {
     switch (name) {
@@ -428,7 +433,8 @@ const eventLog = (() => {
     while (list.children.length > MAX) list.lastElementChild.remove();
   }
 
-  filter.addEventListener('input', () => { for (const li of list.children) li.hidden = !matches(li); });
+  filter.addEventListener('input', refilter);
+  only.addEventListener('change', refilter);
   pause.addEventListener('change', () => {
     if (!pause.checked) {
       const frag = document.createDocumentFragment();
@@ -444,9 +450,11 @@ const eventLog = (() => {
   return {
     add,
     setScope(ep) {
-      // On a client's page, prefill nothing but mark the page's client.
+      // On a client's page its events are marked, and "This client" hides the rest.
       scope = ep;
+      onlyLabel.hidden = !scope;
       for (const li of list.children) li.classList.toggle('ev-here', !!scope && li.dataset.ep === scope);
+      refilter();
     },
     get scope() { return scope; },
   };
