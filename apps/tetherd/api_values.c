@@ -9,12 +9,13 @@
  * input a decimal string is taken too, for integers beyond 2^53, and, as
  * Leshan's own UI sends them, numbers and booleans as text ("21.5",
  * "true"). */
-#include "http_internal.h"
+#include "api_values.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tether/coap.h"
 #include "tether/lwm2m.h"
@@ -325,7 +326,10 @@ static int json_int(const cJSON *j, int is_unsigned, int64_t *i, uint64_t *u)
 {
     if (cJSON_IsNumber(j)) {
         double d = j->valuedouble;
-        if (d != floor(d) || fabs(d) > 9007199254740992.0 || (is_unsigned && d < 0))
+        /* +-2^53 itself may be a neighbour rounded by the parse
+         * (9007199254740993 reads as 2^53): beyond 2^53 - 1 only a
+         * decimal string is exact. */
+        if (d != floor(d) || fabs(d) >= 9007199254740992.0 || (is_unsigned && d < 0))
             return -1;
         if (is_unsigned)
             *u = (uint64_t)d;

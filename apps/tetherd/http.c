@@ -8,6 +8,7 @@
  * every connection a device-management request suspends is resumed by the
  * request's callback, or by tetherd_http_stop() cancelling it. */
 #include "http_internal.h"
+#include "api_parse.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -233,14 +234,13 @@ static enum MHD_Result route_api(tetherd_http *h, conn *cn, const char *method, 
         return api_clients_list(h, c);
     }
     if (strncmp(url, "/api/clients/", 13) == 0) {
-        const char *ep = url + 13, *slash = strchr(ep, '/');
+        const char *ep = url + 13, *slash;
         char name[TETHER_SERVER_EP_MAX + 1];
-        size_t n = slash != NULL ? (size_t)(slash - ep) : strlen(ep);
+        size_t len = strlen(ep), off;
 
-        if (n == 0 || n > TETHER_SERVER_EP_MAX)
+        if (api_parse_client_ep(ep, len, name, &off) != 0)
             return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no client with that endpoint name");
-        memcpy(name, ep, n);
-        name[n] = '\0';
+        slash = off < len ? ep + off : NULL;
         if (slash == NULL || slash[1] == '\0') {
             if (!get)
                 return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: only GET",
