@@ -85,7 +85,9 @@ start() {
   local ready
   sport=$(free_port)
   case $kind in
-    tetherd) "$build/tetherd" --coap "127.0.0.1:$sport" "$@" 2>"$tmp/server.log" & ready=ready ;;
+    # --store memory: these are the engine's figures (the store's cost is
+    # bench/store_figures.sh's, docs/BENCHMARKS.md "Persistence").
+    tetherd) "$build/tetherd" --coap "127.0.0.1:$sport" --store memory --http off "$@" 2>"$tmp/server.log" & ready=ready ;;
     nullrd)  "$build/nullrd" "$sport" --threads 1 2>"$tmp/server.log" & ready=listening ;;
     nullrd2) "$build/nullrd" "$sport" --threads 2 2>"$tmp/server.log" & ready=listening ;;
   esac

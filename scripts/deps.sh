@@ -15,11 +15,21 @@ pkgs=(
   libcbor-dev                        # CBOR for the SenML CBOR and CBOR content formats
   gcc-arm-none-eabi libnewlib-arm-none-eabi # Cortex-M4 footprint build
   qemu-user                          # runs the ARM footprint probe (scripts/footprint.sh)
+  libmicrohttpd-dev libcjson-dev     # tetherd's REST API, event stream and web UI
+  libsqlite3-dev                     # tetherd's persistent registration store
+  chromium nodejs npm                # the web UI's browser test (playwright-core drives chromium)
 )
+
+# Packages that may come from elsewhere: a machine with NodeSource's nodejs
+# has npm inside it, and Debian's npm package then cannot be installed next
+# to it. Such a package counts as present when its command is.
+declare -A command_of=([nodejs]=node [npm]=npm [chromium]=chromium)
 
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
+  [ -n "${command_of[$p]:-}" ] && command -v "${command_of[$p]}" >/dev/null && continue
+  missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -526,14 +526,19 @@ static int fill(void)
         for (uint32_t i = 0; i < opt.clients; i++) {
             dev *d = &devs[i];
             req *r;
-            while (d->fill_next < per_dev &&
-                   (uint64_t)i * per_dev + d->fill_next < opt.registrations &&
-                   (r = free_slot(d)) != NULL) {
+            /* This socket's share: per_dev, less for the last ones when
+             * M is not a multiple of the clients (0 for any beyond M). */
+            uint64_t first = (uint64_t)i * per_dev;
+            uint32_t quota = first >= opt.registrations ? 0
+                             : (uint32_t)(opt.registrations - first < per_dev
+                                              ? opt.registrations - first
+                                              : per_dev);
+            while (d->fill_next < quota && (r = free_slot(d)) != NULL) {
                 r->ep_index = d->fill_next;
                 d->fill_next++;
                 start(d, r, K_REGISTER);
             }
-            if (d->inflight > 0 || d->fill_next < per_dev)
+            if (d->inflight > 0 || d->fill_next < quota)
                 idle = 0;
         }
         if (idle && tether_heap_top(&timers) == NULL)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -44,6 +46,27 @@ static void usage(FILE *f)
             "                          OMA registry's format) in DIR; they add to, or\n"
             "                          replace, the built-in core objects 0-7. A file\n"
             "                          that does not load stops tetherd (exit 2)\n"
+            "  --awake-window S        queue mode: seconds a client listens after its last\n"
+            "                          message before it counts as sleeping and requests\n"
+            "                          for it wait (1..86400, default 93)\n"
+            "  --http HOST:PORT        serve the REST API, the event stream, /metrics and\n"
+            "                          the web UI here (default 127.0.0.1:8080; port 0\n"
+            "                          picks a free port; 'off' disables HTTP). An address\n"
+            "                          other hosts can reach needs --http-token\n"
+            "  --http-token TOKEN      every /api request must carry\n"
+            "                          'Authorization: Bearer TOKEN' (else 401)\n"
+            "  --store KIND            where registrations are kept across restarts:\n"
+            "                          sqlite - in --data DIR/tether.db (default)\n"
+            "                          memory - nowhere: a restart forgets them\n"
+            "  --data DIR              the store's directory, created if missing\n"
+            "                          (default ./tether-data; one tetherd per DIR)\n"
+            "  --sync MODE             when a change is committed to the store:\n"
+            "                          batch  - within 100 ms, many changes per\n"
+            "                                   commit (default; a crash loses at\n"
+            "                                   most the last 100 ms)\n"
+            "                          always - before the answer that acknowledges\n"
+            "                                   it is sent (nothing acknowledged is\n"
+            "                                   lost; a commit per receive batch)\n"
             "  -h, --help              this text\n"
             "\n"
             "Stop with SIGINT or SIGTERM.\n");
@@ -93,6 +116,10 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
     o->lifetime_sync = TETHER_SERVER_SYNC_READ;
     o->log_level = TETHER_LOG_INFO;
     o->log_format = TETHERD_LOG_TEXT;
+    o->http = "127.0.0.1:8080";
+    o->store = TETHERD_STORE_SQLITE;
+    o->data = "./tether-data";
+    o->sync = TETHERD_SYNC_BATCH;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = NULL, *eq;
@@ -119,7 +146,8 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
 #define IS(opt) (strcmp(name, opt) == 0)
         if (!IS("--coap") && !IS("--default-lifetime") && !IS("--grace") && !IS("--ssid") &&
             !IS("--lifetime-sync") && !IS("--max-registrations") && !IS("--log-level") &&
-            !IS("--log-format") && !IS("--models"))
+            !IS("--log-format") && !IS("--models") && !IS("--http") && !IS("--http-token") &&
+            !IS("--store") && !IS("--data") && !IS("--sync") && !IS("--awake-window"))
             return fail("unknown option '%s'", name);
         if (val == NULL) {
             if (i + 1 >= argc)
@@ -172,6 +200,36 @@ int tetherd_parse_args(int argc, char **argv, tetherd_options *o)
             if (*val == '\0')
                 return fail("--models needs a directory");
             o->models = val;
+        } else if (IS("--awake-window")) {
+            if (parse_u64(val, 1, 86400, &v) != 0)
+                return fail("--awake-window must be 1..86400 seconds, got '%s'", val);
+            o->awake_window_ms = (uint32_t)v * 1000u;
+        } else if (IS("--http")) {
+            if (*val == '\0')
+                return fail("--http needs HOST:PORT or off");
+            o->http = strcmp(val, "off") == 0 ? NULL : val;
+        } else if (IS("--http-token")) {
+            if (*val == '\0')
+                return fail("--http-token needs a token");
+            o->http_token = val;
+        } else if (IS("--store")) {
+            if (strcmp(val, "sqlite") == 0)
+                o->store = TETHERD_STORE_SQLITE;
+            else if (strcmp(val, "memory") == 0)
+                o->store = TETHERD_STORE_MEMORY;
+            else
+                return fail("--store must be sqlite or memory, got '%s'", val);
+        } else if (IS("--data")) {
+            if (*val == '\0')
+                return fail("--data needs a directory");
+            o->data = val;
+        } else if (IS("--sync")) {
+            if (strcmp(val, "batch") == 0)
+                o->sync = TETHERD_SYNC_BATCH;
+            else if (strcmp(val, "always") == 0)
+                o->sync = TETHERD_SYNC_ALWAYS;
+            else
+                return fail("--sync must be batch or always, got '%s'", val);
         }
 #undef IS
     }

@@ -25,6 +25,7 @@
 #include "tether/lwm2m.h"
 #include "tether/net.h"
 #include "tether/os.h"
+#include "http.h"
 
 static int g_level = TETHER_LOG_INFO;
 static tetherd_log_format g_fmt = TETHERD_LOG_TEXT;
@@ -388,8 +389,8 @@ void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev
     int level = TETHER_LOG_INFO;
     line l;
     (void)user;
-    (void)now;
 
+    tetherd_http_on_event(now, ev); /* the event stream and the metrics */
     if (ev->type == TETHER_SERVER_EV_LIFETIME && ev->status != 0)
         level = TETHER_LOG_WARN;
     if (level > g_level)

@@ -15,6 +15,10 @@
 #include "tether/model.h"
 #include "tether/net.h"
 #include "tether/os.h"
+#include "http.h"
+#include "metrics.h"
+
+#include "store.h"
 
 /* The receive buffer asked for on every --coap socket (SO_RCVBUFFORCE,
  * which root may set beyond net.core.rmem_max; else SO_RCVBUF, capped by
@@ -27,6 +31,7 @@
 #define TETHERD_RCVBUF_BYTES (32u << 20)
 
 static tether_udp *g_udp;
+static tetherd_store *g_store; /* store.h: registrations across restarts */
 
 static void on_signal(int sig)
 {
@@ -45,6 +50,8 @@ static int e_recv(void *e, tether_time now, const tether_peer *peer, const uint8
 static int e_send(void *e, tether_time now, tether_peer *peer, uint8_t *buf, size_t cap,
                   size_t *len)
 {
+    /* --sync always: what the answers below acknowledge is committed first. */
+    tetherd_store_sync(g_store);
     return tether_server_send(e, now, peer, buf, cap, len);
 }
 
@@ -58,6 +65,13 @@ static int e_timeout(void *e, tether_time now)
     return tether_server_on_timeout(e, now);
 }
 
+/* Every event: its log line, then the store. */
+static void on_event(void *user, tether_time now, const tether_server_event *ev)
+{
+    tetherd_on_event(user, now, ev);
+    tetherd_store_on_event(g_store, now, ev);
+}
+
 static const tether_engine_ops server_ops = {e_recv, e_send, e_deadline, e_timeout};
 
 int main(int argc, char **argv)
@@ -65,9 +79,10 @@ int main(int argc, char **argv)
     tetherd_options o;
     tether_udp_config ucfg;
     tether_server_config scfg;
-    tether_server_callbacks cb = {tetherd_on_event};
+    tether_server_callbacks cb = {on_event};
     tether_server *srv = NULL;
     tether_model_registry *models = NULL;
+    tetherd_http *http = NULL;
     struct sigaction sa;
     char msg[256];
     int rc, err, wait = -1;
@@ -78,6 +93,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         return 2;
     tetherd_log_setup(o.log_level, o.log_format);
+    if (o.http != NULL && tetherd_http_check(o.http, o.http_token) != 0)
+        return 2;
 
     /* Object models: the built-in core objects, plus --models. Loaded
      * before any socket opens, so a bad file costs nothing but exit 2. */
@@ -99,11 +116,26 @@ int main(int argc, char **argv)
         tetherd_notice(msg);
     }
 
+    /* The store, before any socket opens: a bad --data costs nothing but
+     * exit 1. */
+    {
+        tetherd_store_config stc = {(tetherd_store_kind)o.store, o.data,
+                                    (tetherd_store_sync_mode)o.sync, 0};
+        char serr[512];
+        err = tetherd_store_open(&g_store, &stc, serr, sizeof(serr));
+        if (err != 0) {
+            fprintf(stderr, "tetherd: %s\n", serr);
+            tether_model_registry_free(models);
+            return 1;
+        }
+    }
+
     tether_udp_config_default(&ucfg);
     ucfg.rcvbuf_bytes = TETHERD_RCVBUF_BYTES;
     err = tether_udp_new(&g_udp, &ucfg);
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot start the UDP adapter: %s\n", tether_strerror(err));
+        tetherd_store_close(g_store);
         tether_model_registry_free(models);
         return 1;
     }
@@ -113,6 +145,7 @@ int main(int argc, char **argv)
         if (err != 0) {
             fprintf(stderr, "tetherd: --coap %s: %s\n", o.coap[i], tether_udp_errmsg(g_udp));
             tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
             tether_model_registry_free(models);
             return 1;
         }
@@ -127,6 +160,8 @@ int main(int argc, char **argv)
     scfg.ssid = o.ssid;
     scfg.lifetime_sync = o.lifetime_sync;
     scfg.max_registrations = o.max_registrations;
+    if (o.awake_window_ms != 0)
+        scfg.awake_window_ms = o.awake_window_ms;
     scfg.rand = tether_os_random;
     scfg.log = tetherd_log;
     scfg.models = models; /* types the values of reads and notifications */
@@ -134,8 +169,47 @@ int main(int argc, char **argv)
     if (err != 0) {
         fprintf(stderr, "tetherd: cannot create the server: %s\n", tether_strerror(err));
         tether_udp_free(g_udp);
+        tetherd_store_close(g_store);
         tether_model_registry_free(models);
         return 1;
+    }
+
+    {
+        size_t nr = 0, nx = 0, nbad = 0;
+        char serr[512];
+        err = tetherd_store_restore(g_store, srv, tether_os_now_ms(), &nr, &nx, &nbad, serr,
+                                    sizeof(serr));
+        if (err != 0) {
+            fprintf(stderr, "tetherd: %s\n", serr);
+            tether_server_free(srv);
+            tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
+            tether_model_registry_free(models);
+            return 1;
+        }
+        if (o.store == TETHERD_STORE_SQLITE) {
+            int n = snprintf(msg, sizeof(msg),
+                             "store: sqlite in %s, sync %s: restored %zu registrations (%zu "
+                             "expired removed)",
+                             o.data, o.sync == TETHERD_SYNC_ALWAYS ? "always" : "batch", nr, nx);
+            if (nbad > 0 && n > 0 && (size_t)n < sizeof(msg))
+                snprintf(msg + n, sizeof(msg) - (size_t)n, "; %zu refused and removed", nbad);
+            tetherd_notice(msg);
+        } else {
+            tetherd_notice("store: memory: registrations are not kept across restarts");
+        }
+    }
+
+    tetherd_metrics_store_hook(tetherd_metrics_from_store, g_store); /* /metrics */
+    if (o.http != NULL) {
+        rc = tetherd_http_start(&http, o.http, o.http_token, g_udp, srv, models);
+        if (rc != 0) {
+            tether_server_free(srv);
+            tether_udp_free(g_udp);
+            tetherd_store_close(g_store);
+            tether_model_registry_free(models);
+            return rc;
+        }
     }
 
     memset(&sa, 0, sizeof(sa));
@@ -158,7 +232,8 @@ int main(int argc, char **argv)
     err = 0;
     while (err == 0 && !tether_udp_stopping(g_udp)) {
         err = tether_udp_run_once(g_udp, &server_ops, srv, wait);
-        wait = tetherd_log_tick(tether_os_now_ms());
+        wait = tetherd_http_wait(http, tetherd_log_tick(tether_os_now_ms()));
+        tetherd_store_tick(g_store);
     }
     tetherd_log_batch(0);
     rc = 0;
@@ -179,6 +254,9 @@ int main(int argc, char **argv)
                  (unsigned long long)st.rejected);
         tetherd_notice(msg);
     }
+    tetherd_http_stop(http);
+    tetherd_store_close(g_store); /* commits what is pending */
+    g_store = NULL;
     tether_server_free(srv);
     tether_udp_free(g_udp);
     tether_model_registry_free(models);

@@ -28,6 +28,12 @@ typedef struct tetherd_options {
     int log_level;                 /* tether_log_level */
     tetherd_log_format log_format;
     const char *models;            /* --models DIR, borrowed from argv; NULL if none */
+    int store;                     /* --store: tetherd_store_kind (store.h) */
+    const char *data;              /* --data DIR, borrowed; default "./tether-data" */
+    int sync;                      /* --sync: tetherd_store_sync_mode (store.h) */
+    uint32_t awake_window_ms;      /* --awake-window S, 0: the engine's default */
+    const char *http;              /* --http HOST:PORT (borrowed); NULL: --http off */
+    const char *http_token;        /* --http-token TOKEN (borrowed); NULL if none */
 } tetherd_options;
 
 /* Parse argv into *o. Returns 0 to run, 1 when --help was printed (exit

@@ -156,6 +156,27 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
                      const tether_coap_config *cfg, const tether_coap_callbacks *cb,
                      void *user);
 
+/* A response that matches none of our exchanges by (peer, token): a
+ * notification of an observation that the layer above keeps by token
+ * instead of in an exchange slot (RFC 7641 §3.2), or a stray. peer, resp:
+ * borrowed for the call. Called for a CON or NON response: return 0 to take
+ * it -- a CON then gets an empty ACK and the (peer, Message ID) goes into
+ * the dedup table, so a retransmission gets the ACK again without a second
+ * call -- or nonzero to reject it with RST (RFC 7252 §5.3.2, RFC 7641
+ * §3.6). Also called for a piggybacked response in an ACK whose Message ID
+ * matches nothing (its request ended, e.g. a notification with the same
+ * token came first as a separate response, RFC 7252 §5.2.2); then the
+ * return value is ignored and nothing is sent. The callback may start and
+ * cancel exchanges, as tether_coap_done_fn. */
+typedef int (*tether_coap_unmatched_fn)(void *user, tether_time now, const tether_peer *peer,
+                                        const tether_coap_msg *resp);
+
+/* Install fn (NULL: none, the default, which rejects every unmatched
+ * response with RST) for ctx; it gets the user pointer of
+ * tether_coap_init(). Kept out of tether_coap_callbacks so that existing
+ * initialisers of that struct stay complete. ctx NULL is a no-op. */
+void tether_coap_set_unmatched(tether_coap_ctx *ctx, tether_coap_unmatched_fn fn);
+
 /* Cancel every exchange (their callbacks see TETHER_ERR_CANCELLED, with the
  * last `now` the context was given; starting exchanges from them fails with
  * TETHER_ERR_STATE); after this the memory is the caller's again. NULL is a
@@ -181,8 +202,11 @@ void tether_coap_fini(tether_coap_ctx *ctx);
  *                                 cache) nothing; NON: nothing
  *   CON/NON response, ours     -> the exchange's callback; a CON gets an
  *                                 empty ACK first
- *   CON/NON response, unknown  -> RST
+ *   CON/NON response, unknown  -> the unmatched hook: empty ACK (CON) when
+ *                                 it takes it; RST when it refuses or there
+ *                                 is none (tether_coap_set_unmatched())
  *   ACK (empty or piggybacked) -> ends the wait for the ACK; unknown: ignored
+ *                                 (a piggybacked one goes to the hook first)
  *   RST                        -> the exchange ends with TETHER_ERR_RESET
  *                                 (a ping with status 0); unknown: on_reset
  *   Empty CON (ping)           -> RST

@@ -98,7 +98,8 @@ typedef enum tether_server_event_type {
     TETHER_SERVER_EV_REPLACED = 5,     /* R15: removed by a new Register of its endpoint;
                                           the new one's REGISTERED follows */
     TETHER_SERVER_EV_LIFETIME = 6,     /* R10: outcome of the lifetime read or write */
-    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp);
+    TETHER_SERVER_EV_NOTIFICATION = 7, /* a fresh notification of an observation (resp;
+                                          not while it is parked: no registration);
                                           stale ones (RFC 7641 §3.4) are dropped */
     TETHER_SERVER_EV_OBSERVE_END = 8,  /* an observation ended, for any reason: status
                                           and resp->reason say why */
@@ -171,7 +172,10 @@ typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether
  *
  * Large bodies move block-wise (RFC 7959): a payload that does not fit one
  * datagram goes out in Block1 blocks, an answer the client sends in Block2
- * blocks is fetched block by block and handed over whole.
+ * blocks is fetched block by block and handed over whole -- for every
+ * operation, with the request's own method and options and no payload
+ * (§2.4, and §3.3 for POST: an Execute, Create or Write answered in blocks
+ * goes on as POST or PUT with Block2, never as GET).
  *
  * Timeouts: a request fails with TETHER_ERR_TIMEOUT when no final answer came
  * within its timeout (tether_server_request.timeout_ms, else
@@ -183,17 +187,62 @@ typedef void (*tether_server_event_fn)(void *user, tether_time now, const tether
  * registration goes away.
  *
  * When the registration goes away (De-register, expiry, a new Register of the
- * same endpoint), every request to it that is in flight and every observation
- * of it ends at once with TETHER_ERR_CANCELLED and a reason sentence
- * (resp->reason: "ep=dev1 de-registered", "...'s registration expired (R6)",
- * "...registered again (R15)"); an observation also when the client moves to
- * a new address (its notifications would come from there; observe again).
- * A request already in flight when the client moves keeps retransmitting to
- * the old address until it ends (its next block, if any, goes to the new
- * one); the CoAP layer matches answers by address and token.
- * Requests still queued for a sleeping client are the exception on a new
- * Register: they were addressed to the endpoint and go to the new
- * registration, right after its 2.01.
+ * same endpoint), every request to it that is in flight (or waiting for an
+ * exchange slot) ends at once with TETHER_ERR_CANCELLED and a reason
+ * sentence (resp->reason: "ep=dev1 de-registered", "...'s registration
+ * expired (R6)", "...registered again (R15)"), and so does an observation
+ * whose Observe has not been answered yet. A request already in flight when
+ * the client moves keeps retransmitting to the old address until it ends
+ * (its next block, if any, goes to the new one); the CoAP layer matches
+ * answers by address and token. Requests still queued for a sleeping
+ * client are the exception on a new Register: they were addressed to the
+ * endpoint and go to the new registration, right after its 2.01.
+ *
+ * Observations and the registration (R21). Established observations do
+ * not end with the registration: they belong to the endpoint. When its
+ * registration ends (De-register -- e.g. the R20 Disable --, expiry, or a
+ * new Register replacing it) they are parked under the endpoint name, for
+ * cfg.obs_park_s at most and cfg.obs_park_max in all; when the endpoint
+ * registers again they carry over to the new registration, and right after
+ * its 2.01 the server observes each again: GET with Observe 0 and the SAME
+ * token (RFC 7641 §4.1: the client replaces its entry). So a client that
+ * kept them (R21: it stored notifications while disabled or offline and
+ * sends them once registered again) finds the server still listening on
+ * those tokens -- its stored notifications reach the same callback, in
+ * order, before the answer to the new GET -- and a client that lost them
+ * (a reboot) gets them back. RFC 7641 §3.4's freshness starts afresh at
+ * that point (a rebooted client counts its Observe values from the start).
+ * A parked observation that outlives obs_park_s, or gives way to newer
+ * ones beyond obs_park_max, ends with TETHER_ERR_CANCELLED and a reason;
+ * the client's next notification for it then meets RST and ends it there.
+ * Notifications are matched by token and taken only from the
+ * registration's current address (R14; a parked one: its last address).
+ * A client that moves to a new address with an Update keeps its
+ * observations. An answer without Observe or with an error code to the
+ * new GET ends the observation (final call, status 0), an RST ends it with
+ * TETHER_ERR_RESET; no answer at all leaves it standing (the client may
+ * still notify; expiry settles it).
+ * Why, and how others differ: the LwM2M TS ties an observation to the
+ * registration it was made in (OMA change request 2016-0024R01, "Clarify
+ * observation lifetime over registrations", from OMA_LwM2M_for_Developers
+ * issue #71) and, as Wakaama's maintainers read it (eclipse-wakaama PR
+ * #407: "the server MUST reinitiate observations"), expects the server to
+ * observe again after a new Register. R21 (Notification Storing, /1/x/6)
+ * only works if the server still knows the tokens when the stored
+ * notifications arrive, right after that Register. Eclipse Leshan removes
+ * an endpoint's observations with its registration
+ * (RegistrationStore.addRegistration() returns the old registration with
+ * its removed observations) and leaves observing again to the application;
+ * Wakaama's registration_freeClient() frees the observation list with the
+ * client record. Both answer stored notifications with RST, which makes R21
+ * moot. We do re-initiate every observation after the Register, but with
+ * its old token (RFC 7641 §4.1: a GET whose endpoint/token pair is already
+ * in the list of observers replaces that entry), and keep listening on
+ * that token in between,
+ * bounded: that takes the stored notifications, is harmless to a client
+ * that kept its observations, and repairs one that did not (a reboot).
+ * Observations hold no CoAP exchange slot: they are found by token when a
+ * notification comes, so each costs only its request record.
  */
 
 #define TETHER_SERVER_NO_FORMAT UINT32_MAX
@@ -373,6 +422,24 @@ typedef struct tether_server_config {
     uint16_t queue_max;           /* queue mode: requests held for one sleeping
                                      registration; beyond it a request fails with
                                      TETHER_ERR_BUSY; 16 */
+    /* Observations across registrations (R21; see "Observations and the
+     * registration" above): */
+    uint32_t obs_park_s;          /* how long the observations of an endpoint whose
+                                     registration ended (De-register, expiry) wait
+                                     for its next Register; 90000 (25 h: R20's
+                                     default Disable Timeout, 86400 s, plus an hour
+                                     for the client's Register to get through).
+                                     0: they end at once (TETHER_ERR_CANCELLED) */
+    size_t obs_park_max;          /* observations waiting so, all endpoints together;
+                                     when full, the endpoint that left first gives
+                                     its up; 4096 (each costs its request record,
+                                     plus one park record per endpoint) */
+    size_t slot_wait_max;         /* requests (R10's lifetime reads and writes
+                                     included) waiting for a free CoAP exchange slot,
+                                     started first come, first served as slots free
+                                     up; beyond it tether_server_submit() fails with
+                                     TETHER_ERR_BUSY and an R10 sync with a LIFETIME
+                                     event of that status; 16384 */
     tether_coap_config coap;      /* the exchange layer's config; rand and log are
                                      taken from below */
     tether_rand_fn rand;          /* required: ids, tokens, the hash seed */
@@ -385,8 +452,10 @@ typedef struct tether_server_config {
 
 /* Fill cfg with the defaults above (coap: tether_coap_config_default() with
  * max_exchanges 4096, dedup_entries 4096, txq_bytes 256 KiB: a server talks to
- * many peers at once; every live observation and every R10 lifetime read
- * holds one exchange, so a storm of Registers without lt needs many). */
+ * many peers at once. Every request in flight, R10's lifetime reads
+ * included, holds one exchange while it waits for its answer; more wait in
+ * a FIFO (slot_wait_max) instead of failing. Established observations hold
+ * none.) */
 void tether_server_config_default(tether_server_config *cfg);
 
 /* --- construction ---------------------------------------------------------- */
@@ -450,7 +519,10 @@ int tether_server_on_timeout(tether_server *srv, tether_time now);
  *                         attributes;
  *   TETHER_ERR_TOO_LARGE  payload over cfg.max_request_body;
  *   TETHER_ERR_BUSY       the sleeping client's queue is full, or no CoAP
- *                         exchange slot or send-queue space right now;
+ *                         exchange slot or send-queue space right now and
+ *                         cfg.slot_wait_max requests already wait for one
+ *                         (below that the request waits, first come first
+ *                         served, and its timeout runs while it waits);
  *   TETHER_ERR_NOMEM. */
 int tether_server_submit(tether_server *srv, tether_time now, const char *ep,
                          const tether_server_request *req, tether_server_response_fn cb,
@@ -494,12 +566,14 @@ int tether_server_write_attrs(tether_server *srv, tether_time now, const char *e
                               const char *path, const tether_server_attrs *attrs,
                               tether_server_response_fn cb, void *arg);
 
-/* Observe path (GET with Observe 0 and a fresh 8-byte token the CoAP layer
- * keeps matched, TETHER_COAP_KEEP). accept: as tether_server_read(). id: out,
+/* Observe path (GET with Observe 0 and a fresh 8-byte token; notifications
+ * are matched by that token, from the registration's current address).
+ * accept: as tether_server_read(). id: out,
  * may be NULL: the token, for tether_server_cancel(). Notifications come to cb
  * (see tether_server_response_fn) and as TETHER_SERVER_EV_NOTIFICATION
- * events. Each observation holds one CoAP exchange slot while it lives, so
- * cfg.coap.max_exchanges bounds requests in flight plus observations. */
+ * events. Only the Observe request holds a CoAP exchange slot, until it is
+ * answered; established observations are kept by token (see "Observations
+ * and the registration" above for what a new Register does to them). */
 int tether_server_observe(tether_server *srv, tether_time now, const char *ep,
                           const char *path, uint32_t accept, tether_server_response_fn cb,
                           void *arg, tether_server_req_id *id);
@@ -605,6 +679,54 @@ int tether_server_reg_objects_str(const tether_server_reg *reg, char *out, size_
  * not counting allocator overhead, its two hash slots or its heap slot). */
 size_t tether_server_reg_record_bytes(const tether_server_reg *reg);
 
+/* --- restoring registrations from storage ---------------------------------- */
+
+/* A registration as a store saved it: what the accessors above read, so
+ * that tether_server_restore() of what they returned puts it back as it
+ * was. Times are on the engine's clock of the restoring call (the caller
+ * converts: now - (wall time now - wall time saved)); a time before that
+ * clock's origin (a host rebooted since) is that difference modulo 2^64,
+ * which the engine only ever subtracts from now. */
+typedef struct tether_server_saved_reg {
+    const char *ep;                /* borrowed, ep_len bytes, 1..TETHER_SERVER_EP_MAX */
+    size_t ep_len;
+    const char *id;                /* borrowed, TETHER_SERVER_ID_LEN base64url chars */
+    tether_peer peer;              /* the latest Register/Update's source (R14) */
+    uint32_t lifetime_s;           /* >= 1 */
+    unsigned binding;              /* TETHER_LWM2M_BIND_* bits, at least one */
+    unsigned version;              /* a tether_lwm2m_version */
+    int queue;                     /* nonzero: queue mode */
+    const char *sms;               /* borrowed, sms_len bytes; NULL when 0 */
+    size_t sms_len;
+    const char *root;              /* borrowed, "" or "/lwm2m"; NULL when 0 */
+    size_t root_len;
+    unsigned formats;              /* tether_server_ct bits */
+    const tether_server_obj *objs; /* borrowed, n_objs entries, none of /0 (R18) */
+    size_t n_objs;
+    tether_time registered;        /* its Register, engine clock */
+    tether_time updated;           /* its latest Register or Update, engine clock */
+} tether_server_saved_reg;
+
+/* Put a saved registration back (tetherd's store on start-up): same
+ * endpoint, location id, address and object list, so the client's next
+ * Update to rd/{id} is answered 2.04. It expires at updated + lifetime +
+ * grace, exactly when it would have without the restart. No event is
+ * reported. A queue-mode registration whose client spoke more than
+ * cfg.awake_window_ms before now starts sleeping (requests wait for it);
+ * one that spoke since starts awake for the rest of the window.
+ * s: borrowed (everything is copied). now: ms, as for tether_server_recv().
+ * Must not be called from a tether callback (TETHER_ERR_REENTRANT).
+ * Returns 0, or, nothing restored and tether_server_errmsg() saying why:
+ *   TETHER_ERR_INVAL   a field out of range (lengths, id alphabet, control
+ *                      characters in ep, no binding, an unknown version,
+ *                      lifetime 0, object /0, registered after updated or
+ *                      either after now);
+ *   TETHER_ERR_EXISTS  its endpoint or location id is registered already;
+ *   TETHER_ERR_STATE   it has expired (now >= updated + lifetime + grace);
+ *   TETHER_ERR_NOMEM   out of memory, or cfg.max_registrations reached.
+ * Cost: O(1) amortised + O(log n), as a Register. */
+int tether_server_restore(tether_server *srv, tether_time now, const tether_server_saved_reg *s);
+
 /* --- counters and errors --------------------------------------------------- */
 
 typedef struct tether_server_stats {
@@ -619,6 +741,10 @@ typedef struct tether_server_stats {
     size_t in_flight;       /* requests sent, not yet final (observations excluded) */
     size_t observations;    /* live */
     size_t queued;          /* waiting for sleeping clients now */
+    size_t parked;          /* observations of endpoints with no registration now,
+                               waiting for their next Register (R21) */
+    size_t waiting;         /* requests waiting for a free CoAP exchange slot (and
+                               observations waiting to send their GET again) */
     size_t registrations;   /* live */
     size_t index_buckets;   /* both indexes, all tables (memory accounting) */
     size_t heap_capacity;   /* expiry heap slots */

@@ -114,6 +114,7 @@ typedef struct dentry {
 struct tether_coap_ctx {
     tether_coap_config cfg;
     tether_coap_callbacks cb;
+    tether_coap_unmatched_fn unmatched; /* tether_coap_set_unmatched(), or NULL */
     void *user;
     uint32_t seed;
     uint16_t next_mid;
@@ -877,6 +878,12 @@ int tether_coap_init(tether_coap_ctx **out, void *mem, size_t memsz,
     return 0;
 }
 
+void tether_coap_set_unmatched(tether_coap_ctx *ctx, tether_coap_unmatched_fn fn)
+{
+    if (ctx != NULL)
+        ctx->unmatched = fn;
+}
+
 void tether_coap_fini(tether_coap_ctx *ctx)
 {
     if (ctx == NULL || ctx->depth > 0)
@@ -1321,10 +1328,29 @@ static void on_response(tether_coap_ctx *ctx, tether_time now, const tether_peer
     slot *s = find_by_token(ctx, peer, msg->token, msg->tkl);
 
     if (s == NULL) {
-        /* RFC 7252 §5.3.2, RFC 7641 §3.6: reject what we did not ask for. */
-        TETHER_LOG(ctx->cfg.log, ctx->cfg.log_user, TETHER_LOG_DEBUG, MOD,
-                   "response mid %u matches no request: RST", (unsigned)msg->mid);
-        (void)send_empty(ctx, peer, TETHER_COAP_RST, msg->mid);
+        int rc = TETHER_ERR_NOT_FOUND;
+        /* A notification of an observation the layer above keeps by token
+         * (RFC 7641 §3.2) holds no slot: it decides. */
+        if (ctx->unmatched != NULL) {
+            ctx->depth++;
+            rc = ctx->unmatched(ctx->user, now, peer, msg);
+            ctx->depth--;
+        }
+        if (rc != 0) {
+            /* RFC 7252 §5.3.2, RFC 7641 §3.6: reject what we did not ask for. */
+            TETHER_LOG(ctx->cfg.log, ctx->cfg.log_user, TETHER_LOG_DEBUG, MOD,
+                       "response mid %u matches no request: RST", (unsigned)msg->mid);
+            (void)send_empty(ctx, peer, TETHER_COAP_RST, msg->mid);
+            return;
+        }
+        /* Accepted: acknowledged, and its duplicates absorbed, like ours. */
+        if (msg->type == TETHER_COAP_CON) {
+            dentry *e = dd_insert(ctx, peer, msg->mid, now, DF_CON);
+            if (send_empty(ctx, peer, TETHER_COAP_ACK, msg->mid) == 0)
+                e->flags |= DF_ACKED;
+        } else {
+            (void)dd_insert(ctx, peer, msg->mid, now, 0);
+        }
         return;
     }
     if (msg->type == TETHER_COAP_CON) {
@@ -1342,6 +1368,15 @@ static void on_ack(tether_coap_ctx *ctx, tether_time now, const tether_peer *pee
 {
     slot *s = find_by_mid(ctx, peer, msg->mid);
 
+    if (s == NULL && msg->code != TETHER_COAP_EMPTY && ctx->unmatched != NULL) {
+        /* A piggybacked answer whose request already ended (a notification
+         * with the same token overtook it as a separate response, §5.2.2):
+         * the layer above may still want it. Nothing is sent either way. */
+        ctx->depth++;
+        (void)ctx->unmatched(ctx->user, now, peer, msg);
+        ctx->depth--;
+        return;
+    }
     if (s == NULL || !(s->flags & SF_CON))
         return; /* RFC 7252 §4.2: an ACK we cannot match is ignored */
     if (s->kind != K_REQUEST) {

@@ -23,6 +23,13 @@
  * Until the answer comes the default lifetime applies; a failure is an
  * event (TETHER_SERVER_EV_LIFETIME with a status) and leaves it in force.
  *
+ * Slots: a request that finds no free CoAP exchange slot (or no room in
+ * the send queue) does not fail: it waits in one FIFO (tether_dm.wait, at
+ * most cfg.slot_wait_max) with its timeout running, and goes out when
+ * something ends -- tether_dm_wait_drain() runs after every datagram, timer
+ * step and cancel. New requests queue behind those already waiting, so a
+ * storm of Registers without lt gets its R10 reads out in arrival order.
+ *
  * Costs: submit, answer, cancel and timeout are O(1) plus O(log n) for the
  * timeout heap; a registration going away costs O(its own requests). */
 #define TETHER_ALLOW_ALLOC
@@ -89,7 +96,7 @@ int tether_dm_heap_reserve(tether_server *srv, tether_heap *h)
     return 0;
 }
 
-static dm_req *req_find(tether_server *srv, tether_server_req_id id)
+dm_req *tether_dm_req_find(tether_server *srv, tether_server_req_id id)
 {
     tether_dm *dm = srv->dm;
     tether_hnode *n =
@@ -101,7 +108,7 @@ static dm_req *req_find(tether_server *srv, tether_server_req_id id)
 /* Index req under id. Returns 0, TETHER_ERR_EXISTS or TETHER_ERR_NOMEM. */
 int tether_dm_req_index(tether_server *srv, dm_req *req, tether_server_req_id id)
 {
-    if (id == 0 || req_find(srv, id) != NULL)
+    if (id == 0 || tether_dm_req_find(srv, id) != NULL)
         return TETHER_ERR_EXISTS;
     req->id = id;
     req->hash = tether_registry_hash(&srv->reg, &id, sizeof(id));
@@ -331,6 +338,7 @@ int tether_server_dm_init(tether_server *srv)
     tether_heap_init(&dm->timeouts, NULL, 0);
     tether_heap_init(&dm->sleeps, NULL, 0);
     srv->dm = dm;
+    tether_dm_obs_park_init(srv);
     return 0;
 }
 
@@ -353,6 +361,7 @@ void tether_server_dm_fini(tether_server *srv)
     }
     while (dm->all_sess != NULL)
         sess_free(srv, dm->all_sess);
+    tether_dm_obs_park_fini(srv);
     while (dm->spare != NULL) {
         dm_sess *s = dm->spare;
         dm->spare = s->all_next;
@@ -376,13 +385,22 @@ void tether_server_dm_fini(tether_server *srv)
 /* --- sending ------------------------------------------------------------------ */
 
 static void xch_done(void *arg, tether_time now, int status, const tether_coap_msg *msg);
+static const char *ep_of(tether_server *srv, const dm_sess *s);
 
 int tether_dm_send(tether_server *srv, tether_time now, dm_req *req, const tether_coap_block *b2)
 {
     struct tether_server_reg *rec = tether_dm_rec(srv, req->sess);
     int observe = req->kind == DM_OBSERVE && b2 == NULL;
     int own_token = observe || req->kind == DM_OBS_CANCEL;
-    uint8_t method = b2 != NULL ? TETHER_COAP_GET : req->method;
+    /* RFC 7959 §2.4: the rest of a Block2 answer is fetched with "further
+     * requests with the same options as the initial request and a Block2
+     * Option" -- so the same method: a POST (Execute, Create, partial
+     * Write) or PUT answered in blocks goes on as POST or PUT with Block2
+     * and no payload, as in §3.3's POST example (Figure 14), not as GET. The
+     * payload and what describes it (Content-Format, Block1) are not sent
+     * again. Only a notification's blocks are fetched with GET, without
+     * Observe (RFC 7959 §2.6). */
+    uint8_t method = b2 != NULL && req->kind == DM_OBSERVE ? TETHER_COAP_GET : req->method;
     tether_coap_builder b;
     tether_coap_xid xid = 0;
     const char *root;
@@ -405,7 +423,7 @@ int tether_dm_send(tether_server *srv, tether_time now, dm_req *req, const tethe
     (void)tether_lwm2m_path_build(&b, &req->path, root[0] == '/' ? root + 1 : root);
     if (b2 == NULL && req->format != TETHER_SERVER_NO_FORMAT)
         tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_CONTENT_FORMAT, req->format);
-    if (b2 == NULL && req->op == TETHER_SERVER_OP_WRITE_ATTRS && req->kind == DM_USER)
+    if (req->op == TETHER_SERVER_OP_WRITE_ATTRS && req->kind == DM_USER)
         (void)tether_dm_build_attrs(&b, &req->attrs);
     if (req->accept != TETHER_SERVER_NO_FORMAT)
         tether_coap_build_opt_uint(&b, TETHER_COAP_OPT_ACCEPT, req->accept);
@@ -427,7 +445,9 @@ int tether_dm_send(tether_server *srv, tether_time now, dm_req *req, const tethe
         }
         (void)tether_block1_tx_write(&req->b1, &b);
     }
-    err = tether_coap_msg_send(srv->coap, now, &rec->peer, &b, observe ? TETHER_COAP_KEEP : 0,
+    /* An observation's GET is a plain exchange: once answered, the
+     * observation holds no slot (tether_dm_obs_notify() takes what follows). */
+    err = tether_coap_msg_send(srv->coap, now, &rec->peer, &b, 0,
                                observe ? tether_dm_obs_done : xch_done, req, &xid);
     if (err == TETHER_ERR_NOSPACE)
         err = TETHER_ERR_TOO_LARGE;
@@ -438,6 +458,116 @@ int tether_dm_send(tether_server *srv, tether_time now, dm_req *req, const tethe
     else
         req->xid = xid;
     return 0;
+}
+
+static void wait_append(tether_dm *dm, dm_req *req);
+
+/* No exchange slot (or send-queue room) now: wait in the FIFO, with the
+ * request's timeout armed so that a wait cannot outlast it. Returns 0, or
+ * TETHER_ERR_BUSY when cfg.slot_wait_max requests already wait. */
+static int wait_slot(tether_server *srv, tether_time now, dm_req *req)
+{
+    tether_dm *dm = srv->dm;
+    dm_sess *s = req->sess;
+
+    if (dm->waiting >= srv->cfg.slot_wait_max)
+        return TETHER_ERR_BUSY;
+    req->state = DS_WAITING;
+    (void)tether_heap_push(&dm->timeouts, &req->deadline,
+                           now + (req->timeout_ms ? req->timeout_ms : srv->cfg.request_timeout_ms));
+    list_append(&s->head, &s->tail, req);
+    wait_append(dm, req);
+    return 0;
+}
+
+static void wait_append(tether_dm *dm, dm_req *req)
+{
+    req->in_wait = 1;
+    req->wnext = NULL;
+    req->wprev = dm->wait_tail;
+    if (dm->wait_tail != NULL)
+        dm->wait_tail->wnext = req;
+    else
+        dm->wait_head = req;
+    dm->wait_tail = req;
+    dm->waiting++;
+}
+
+int tether_dm_wait_reobserve(tether_server *srv, tether_time now, dm_req *req)
+{
+    tether_dm *dm = srv->dm;
+    int err;
+
+    if (dm->wait_head == NULL) {
+        err = tether_dm_send(srv, now, req, NULL);
+        if (err != TETHER_ERR_BUSY)
+            return err;
+    }
+    if (dm->waiting >= srv->cfg.slot_wait_max)
+        return TETHER_ERR_BUSY;
+    wait_append(dm, req);
+    return 0;
+}
+
+void tether_dm_wait_unlink(tether_dm *dm, dm_req *req)
+{
+    if (!req->in_wait)
+        return;
+    req->in_wait = 0;
+    if (req->wprev != NULL)
+        req->wprev->wnext = req->wnext;
+    else
+        dm->wait_head = req->wnext;
+    if (req->wnext != NULL)
+        req->wnext->wprev = req->wprev;
+    else
+        dm->wait_tail = req->wprev;
+    req->wprev = req->wnext = NULL;
+    dm->waiting--;
+}
+
+void tether_dm_wait_drain(tether_server *srv, tether_time now)
+{
+    tether_dm *dm = srv->dm;
+
+    while (dm != NULL && dm->wait_head != NULL && !dm->closing) {
+        dm_req *req = dm->wait_head;
+        int err;
+
+        if (req->state == DS_OBSERVING) {
+            /* The GET again after a Register (RFC 7641 §4.1). */
+            err = tether_dm_send(srv, now, req, NULL);
+            if (err == TETHER_ERR_BUSY)
+                return;
+            tether_dm_wait_unlink(dm, req);
+            if (err != 0)
+                TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
+                           "ep=%s: observation not observed again: %s", ep_of(srv, req->sess),
+                           tether_strerror(err));
+            continue;
+        }
+        req->state = DS_SENT;
+        err = tether_dm_send(srv, now, req, NULL);
+        if (err == TETHER_ERR_BUSY) {
+            req->state = DS_WAITING;
+            req->b1_started = 0;
+            return;
+        }
+        if (err != 0) {
+            req->state = DS_WAITING;
+            req->b1_started = 0;
+            tether_dm_fail(srv, now, req, err, "ep=%s: %s not sent: %s", ep_of(srv, req->sess),
+                           tether_server_op_name(req->op), tether_strerror(err));
+            continue;
+        }
+        tether_dm_wait_unlink(dm, req);
+        dm->in_flight++;
+        /* Its timeout counts from now, as for one sent at once. */
+        if (tether_heap_contains(&req->deadline))
+            tether_heap_remove(&dm->timeouts, &req->deadline);
+        (void)tether_heap_push(&dm->timeouts, &req->deadline,
+                               now + (req->timeout_ms ? req->timeout_ms : srv->cfg.request_timeout_ms));
+    }
 }
 
 int tether_dm_start(tether_server *srv, tether_time now, dm_req *req)
@@ -459,8 +589,16 @@ int tether_dm_start(tether_server *srv, tether_time now, dm_req *req)
     err = tether_dm_heap_reserve(srv, &dm->timeouts);
     if (err != 0)
         return err;
+    /* First come, first served: behind what already waits for a slot. */
+    if (dm->wait_head != NULL)
+        return wait_slot(srv, now, req);
     req->state = DS_SENT;
     err = tether_dm_send(srv, now, req, NULL);
+    if (err == TETHER_ERR_BUSY) {
+        req->state = DS_NEW;
+        req->b1_started = 0;
+        return wait_slot(srv, now, req);
+    }
     if (err != 0) {
         req->state = DS_NEW;
         req->b1_started = 0;
@@ -493,6 +631,7 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
 {
     tether_dm *dm = srv->dm;
     dm_sess *s = req->sess;
+    dm_park *park = NULL;
     uint8_t was = req->state;
     tether_server_req_id rid = req->id;
     tether_server_response resp;
@@ -517,13 +656,28 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
             list_unlink(&dm->carry_head, &dm->carry_tail, req);
         }
         dm->queued--;
-    } else if (was == DS_SENT || was == DS_OBSERVING) {
+    } else if (was == DS_SENT || was == DS_OBSERVING || was == DS_WAITING) {
         list_unlink(&s->head, &s->tail, req);
         if (was == DS_SENT)
             dm->in_flight--;
-        else
+        else if (was == DS_OBSERVING)
             dm->observations--;
+    } else if (was == DS_PARKED) {
+        park = req->park;
+        if (req->prev != NULL)
+            req->prev->next = req->next;
+        else
+            park->head = req->next;
+        if (req->next != NULL)
+            req->next->prev = req->prev;
+        else
+            park->tail = req->prev;
+        req->prev = req->next = NULL;
+        park->n--;
+        park->busy++; /* its ep is resp.ep until the callback returns */
+        dm->parked--;
     }
+    tether_dm_wait_unlink(dm, req);
     req->cancelling = 1;
     if (!dm->closing) {
         if (req->xid != 0)
@@ -540,7 +694,7 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
     resp.reason = why;
     resp.id = rid;
     resp.op = (tether_server_op)req->op;
-    resp.ep = ep_of(srv, s);
+    resp.ep = park != NULL ? park->ep : ep_of(srv, s);
     resp.path = req->path;
     resp.final = 1;
     if (status == 0 && msg != NULL) {
@@ -607,8 +761,13 @@ void tether_dm_end(tether_server *srv, tether_time now, dm_req *req, int status,
     if (values != NULL)
         tether_server_alloc(srv, values, 0);
     req->sess = NULL;
+    req->park = NULL;
     (void)tether_dm_put(srv, req);
     tether_dm_sess_release(srv, s);
+    if (park != NULL) {
+        park->busy--;
+        tether_dm_park_release(srv, park);
+    }
 }
 
 void tether_dm_fail(tether_server *srv, tether_time now, dm_req *req, int status,
@@ -715,8 +874,8 @@ static const char *block_sentence(int err)
     }
 }
 
-/* The exchange callback of every request but an observation's KEEP exchange
- * (and of an observation's Block2 fetches). */
+/* The exchange callback of every request but an observation's GET (and of
+ * an observation's Block2 fetches). */
 static void xch_done(void *arg, tether_time now, int status, const tether_coap_msg *msg)
 {
     dm_req *req = arg;
@@ -759,7 +918,7 @@ static void xch_done(void *arg, tether_time now, int status, const tether_coap_m
         }
         /* Otherwise msg is the final answer (4.13 and 4.08 included). */
     }
-    if (wants_block2(req, msg) && (fetch || req->method == TETHER_COAP_GET)) {
+    if (wants_block2(req, msg)) {
         rc = tether_dm_block2(srv, now, req, msg, &len);
         if (rc == 1) {
             if (fetch)
@@ -802,6 +961,8 @@ tether_time tether_server_dm_next_deadline(const tether_server *srv)
     e = tether_heap_top(&dm->sleeps);
     if (e != NULL && e->key < t)
         t = e->key;
+    if (tether_dm_obs_park_deadline(srv) < t)
+        t = tether_dm_obs_park_deadline(srv);
     return t;
 }
 
@@ -819,6 +980,8 @@ void tether_server_dm_on_timeout(tether_server *srv, tether_time now)
                                                   : srv->cfg.request_timeout_ms));
     }
     tether_dm_queue_expire(srv, now);
+    tether_dm_obs_park_expire(srv, now);
+    tether_dm_wait_drain(srv, now);
 }
 
 /* --- the registration interface's hooks --------------------------------------- */
@@ -846,6 +1009,8 @@ void tether_server_dm_gone(tether_server *srv, tether_time now, struct tether_se
     }
     dm->gone = rec;
     s->busy++;
+    /* R21: established observations wait for the endpoint's next Register. */
+    tether_dm_obs_park(srv, now, s, rec, reason);
     while (s->head != NULL)
         tether_dm_end(srv, now, s->head, TETHER_ERR_CANCELLED, NULL, NULL, 0, reason);
     if (why == TETHER_SERVER_EV_REPLACED && s->q_head != NULL) {
@@ -888,6 +1053,7 @@ void tether_server_dm_registered(tether_server *srv, tether_time now,
         if (s != NULL)
             tether_dm_queue_mode(srv, now, s, 1);
     }
+    tether_dm_obs_unpark(srv, now, rec);
     if (dm->carry_head == NULL)
         return;
     if (s == NULL)
@@ -919,8 +1085,9 @@ void tether_server_dm_updated(tether_server *srv, tether_time now, struct tether
 {
     dm_sess *s = tether_dm_sess_find(srv, rec->id);
     int q = (rec->flags & TETHER_REG_QUEUE) != 0;
-    char reason[DM_REASON_MAX];
 
+    (void)changed; /* a new address (R14) keeps observations: notifications
+                      are taken from wherever the registration now is */
     if (s == NULL) {
         if (!q)
             return;
@@ -929,13 +1096,6 @@ void tether_server_dm_updated(tether_server *srv, tether_time now, struct tether
             return;
     }
     s->busy++;
-    if (changed & TETHER_CHANGED_ADDRESS) {
-        snprintf(reason, sizeof(reason),
-                 "ep=%s moved to a new address (R14): its notifications would come from "
-                 "there; observe again",
-                 tether_reg_ep(rec));
-        tether_dm_obs_drop(srv, now, s, reason);
-    }
     tether_dm_queue_mode(srv, now, s, q);
     tether_dm_queue_touch(srv, now, s);
     s->busy--;
@@ -961,6 +1121,8 @@ void tether_server_dm_stats(const tether_server *srv, tether_server_stats *out)
     out->in_flight = dm->in_flight;
     out->observations = dm->observations;
     out->queued = dm->queued;
+    out->parked = dm->parked;
+    out->waiting = dm->waiting;
 }
 
 /* --- R10 ------------------------------------------------------------------ */
@@ -1362,12 +1524,14 @@ int tether_server_cancel(tether_server *srv, tether_time now, tether_server_req_
 
     if (srv == NULL || srv->dm == NULL)
         return TETHER_ERR_INVAL;
-    req = id != 0 ? req_find(srv, id) : NULL;
+    req = id != 0 ? tether_dm_req_find(srv, id) : NULL;
     if (req == NULL)
         return TETHER_ERR_NOT_FOUND;
     rec = tether_dm_rec(srv, req->sess);
     /* RFC 7641 §3.6: GET with Observe 1 and the observation's token; it
-     * goes out after the KEEP exchange is cancelled, so the token is free. */
+     * goes out after any exchange of the observation (its GET again after
+     * a Register) is cancelled, so the token is free. A parked one has no
+     * registration to send to: its cancel is passive. */
     if (mode == TETHER_SERVER_CANCEL_ACTIVE && req->kind == DM_OBSERVE && rec != NULL &&
         (req->state == DS_SENT || req->state == DS_OBSERVING)) {
         c = tether_dm_req_new(srv, DM_OBS_CANCEL, NULL, 0);
@@ -1395,6 +1559,7 @@ int tether_server_cancel(tether_server *srv, tether_time now, tether_server_req_
             tether_dm_sess_release(srv, s);
         }
     }
+    tether_dm_wait_drain(srv, now); /* its slot may be free now */
     return 0;
 }
 

@@ -17,14 +17,23 @@
  *                                          observation's id is its token)
  *     timeouts  heap of dm_req.deadline   (sent, not yet answered)
  *     sleeps    heap of dm_sess.awake     (queue mode: when it falls asleep)
+ *     parks     hindex by endpoint name ---> dm_park (observations of an
+ *                                          endpoint with no registration)
+ *     park_heap heap of dm_park.expiry    (when they are given up)
+ *     wait      FIFO through dm_req.wprev/wnext: requests waiting for a
+ *               free CoAP exchange slot (also in their session's active
+ *               list), and observations waiting to send their GET again
  *   dm_sess
- *     active    requests in flight and observations, in submission order
+ *     active    requests in flight (or waiting for a slot) and
+ *               observations, in submission order
  *     queued    requests waiting for the sleeping client, in order
  *
  * Invariants: a live request is in exactly one of its session's two lists
- * (or, between a Replace and the new Register, in tether_dm.carry); it is
- * in the timeout heap exactly while it waits for its first answer; its
- * state says which exchange callback may still come. */
+ * (or, between a Replace and the new Register, in tether_dm.carry; or, an
+ * observation, in one park); it is in the timeout heap exactly while it
+ * waits for a slot or its first answer; its state says which exchange
+ * callback may still come. An established observation holds no exchange:
+ * it is found by its token (tether_dm.reqs) when a notification comes. */
 #ifndef TETHER_DM_INTERNAL_H
 #define TETHER_DM_INTERNAL_H
 
@@ -57,9 +66,13 @@ enum dm_state {
     DS_SENT = 2,      /* an exchange in flight (first block, next block, ...) */
     DS_OBSERVING = 3, /* an observation answered with Observe: notifications come */
     DS_DONE = 4,      /* over; freed once no frame holds it */
+    DS_PARKED = 5,    /* an observation whose endpoint has no registration now:
+                         in a dm_park until the endpoint registers again (R21) */
+    DS_WAITING = 6,   /* waiting for a free exchange slot (tether_dm.wait) */
 };
 
 struct dm_sess;
+struct dm_park;
 
 typedef struct dm_req {
     tether_hnode by_id;
@@ -69,6 +82,8 @@ typedef struct dm_req {
     struct dm_req *prev, *next;   /* the session's active or queued list, or carry */
     struct dm_req *all_prev, *all_next; /* every live request (for fini) */
     struct dm_sess *sess;
+    struct dm_park *park;         /* DS_PARKED: where it waits, else NULL */
+    struct dm_req *wprev, *wnext; /* DS_WAITING: tether_dm.wait */
     tether_heap_entry deadline;   /* request timeout, in tether_dm.timeouts */
     tether_server_response_fn cb;
     void *arg;
@@ -82,6 +97,8 @@ typedef struct dm_req {
     uint8_t state;                /* enum dm_state */
     uint8_t busy;                 /* frames using it across a user callback */
     uint8_t cancelling;           /* we are cancelling its exchange: ignore the callback */
+    uint8_t in_wait;              /* in tether_dm.wait: DS_WAITING, or an observation
+                                     waiting to send its GET again */
     uint8_t b1_started;
     uint8_t b2_active;            /* reassembling a Block2 answer into rx */
     uint8_t has_seq;              /* observation: seq/seq_time hold the last delivered */
@@ -115,6 +132,20 @@ typedef struct dm_sess {
     uint8_t busy;                 /* a frame iterates it: do not free */
 } dm_sess;
 
+/* Observations of one endpoint between the end of its registration
+ * (De-register, expiry, a new Register) and its next Register. */
+typedef struct dm_park {
+    tether_hnode node;
+    uint32_t hash;
+    tether_heap_entry expiry;     /* in tether_dm.park_heap */
+    tether_peer peer;             /* the registration's last address */
+    dm_req *head, *tail;
+    size_t n;
+    uint8_t busy;                 /* a frame uses it: do not free */
+    size_t ep_len;
+    char ep[TETHER_SERVER_EP_MAX + 1];
+} dm_park;
+
 typedef struct tether_dm {
     tether_hindex sessions;
     tether_hindex reqs;
@@ -134,12 +165,32 @@ typedef struct tether_dm {
     /* The registration tether_server_dm_gone() is ending: out of the
      * registry, still readable. */
     struct tether_server_reg *gone;
+    tether_hindex parks;
+    tether_heap park_heap;
+    size_t parked;                /* observations in parks */
+    dm_req *wait_head, *wait_tail;
+    size_t waiting;
     size_t in_flight, observations, queued;
     tether_time last_now;         /* for what ends in tether_server_free() */
     uint8_t closing;              /* the CoAP context is gone: cancel no exchange */
 } tether_dm;
 
 /* --- dm.c ------------------------------------------------------------------ */
+
+/* The live request with id, or NULL. O(1). */
+dm_req *tether_dm_req_find(tether_server *srv, tether_server_req_id id);
+
+/* Start the requests waiting for a free exchange slot, oldest first, until
+ * the CoAP layer has no room again. O(started). */
+void tether_dm_wait_drain(tether_server *srv, tether_time now);
+
+/* Send observation req's GET again (after a Register), now or, when no
+ * slot is free, from the wait FIFO. Returns 0 (sent or waiting) or an
+ * error (not sent; it stays established without). */
+int tether_dm_wait_reobserve(tether_server *srv, tether_time now, dm_req *req);
+
+/* Take req out of the wait FIFO when it is in. */
+void tether_dm_wait_unlink(tether_dm *dm, dm_req *req);
 
 /* The session of location id, or NULL. O(1). */
 dm_sess *tether_dm_sess_find(tether_server *srv, const char *id);
@@ -236,7 +287,8 @@ int tether_dm_values(tether_server *srv, const tether_lwm2m_path *path, uint32_t
 
 /* --- observe.c -------------------------------------------------------------- */
 
-/* The exchange callback of an observation's KEEP exchange. */
+/* The exchange callback of an observation's GET (the first, or the one
+ * after a new Register). */
 void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coap_msg *msg);
 
 /* A Block2 fetch for an observation completed (or failed): deliver it as a
@@ -244,11 +296,36 @@ void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coa
 void tether_dm_obs_fetched(tether_server *srv, tether_time now, dm_req *req, int status,
                            const uint8_t *body, size_t len);
 
+/* The unmatched-response hook of the CoAP layer: a notification (or a late
+ * piggybacked answer) for the observation with that token, from the
+ * registration's current address (or, parked, its last one). Returns 0
+ * when taken, TETHER_ERR_NOT_FOUND (RST) otherwise. */
+int tether_dm_obs_notify(tether_server *srv, tether_time now, const tether_peer *peer,
+                         const tether_coap_msg *msg);
+
+/* Park every established observation of sess (its registration rec is
+ * going away) under rec's endpoint name; the ones still waiting for their
+ * first answer end with CANCELLED and reason. */
+void tether_dm_obs_park(tether_server *srv, tether_time now, dm_sess *sess,
+                        struct tether_server_reg *rec, const char *reason);
+
+/* rec registered: its endpoint's parked observations join sess and are
+ * observed again with their tokens (RFC 7641 §4.1). */
+void tether_dm_obs_unpark(tether_server *srv, tether_time now, struct tether_server_reg *rec);
+
+/* Free park p when it is empty and no frame uses it. */
+void tether_dm_park_release(tether_server *srv, dm_park *p);
+
+/* Parks whose time ran out; and the next such time. */
+void tether_dm_obs_park_expire(tether_server *srv, tether_time now);
+tether_time tether_dm_obs_park_deadline(const tether_server *srv);
+
+/* Index and free the parks (init / fini). */
+void tether_dm_obs_park_init(tether_server *srv);
+void tether_dm_obs_park_fini(tether_server *srv);
+
 /* Draw a fresh token for an observation and index it by it. */
 int tether_dm_obs_token(tether_server *srv, dm_req *req);
-
-/* End every observation of sess with CANCELLED and reason. */
-void tether_dm_obs_drop(tether_server *srv, tether_time now, dm_sess *sess, const char *reason);
 
 /* RFC 7641 §3.4: nonzero when (v2, t2) is newer than (v1, t1). */
 int tether_dm_obs_fresh(uint32_t v1, tether_time t1, uint32_t v2, tether_time t2);

@@ -3,11 +3,25 @@
  * observations, their notifications, and their end.
  *
  * An observation is a request (dm_req, kind DM_OBSERVE) whose GET carries
- * Observe 0 and a token we draw ourselves (8 bytes); the CoAP layer keeps
- * the exchange matched after the first answer (TETHER_COAP_KEEP), so every
- * notification comes back to tether_dm_obs_done() with the request as its
- * argument. The observation is indexed by that token (its id, O(1)), which
- * is how tether_server_cancel() finds it.
+ * Observe 0 and a token we draw ourselves (8 bytes). The GET is a plain
+ * exchange that ends with its answer; from then on the observation holds
+ * no CoAP exchange slot. It is indexed by its token (its id, O(1)): the
+ * CoAP layer hands every response it cannot match to
+ * tether_dm_obs_notify(), which takes it (empty ACK for a CON) when the
+ * token is an observation's and the sender is the registration's current
+ * address (R14), and has it rejected with RST otherwise (RFC 7641 §3.6).
+ * tether_server_cancel() finds an observation the same way.
+ *
+ * Across registrations (R21): when a registration ends (De-register,
+ * expiry, a new Register of the same endpoint) its established
+ * observations are parked under the endpoint name, for cfg.obs_park_s and
+ * at most cfg.obs_park_max of them in all (the oldest park gives way).
+ * When the endpoint registers again they join the new registration and
+ * each is observed again with its own token (RFC 7641 §4.1: the client
+ * replaces its entry, or makes it again after a reboot), so notifications
+ * the client stored while disabled or offline are taken, in order, on the
+ * same callback. While parked, notifications from the registration's last
+ * address are still taken.
  *
  * Order: notifications can overtake each other on UDP. One is delivered
  * only when it is fresher than the last delivered by RFC 7641 §3.4's rule
@@ -24,8 +38,11 @@
  * callback, status 0); an RST or no answer to the first GET; cancellation
  * (tether_server_cancel(): passive forgets the token, so the client's next
  * notification is answered with RST by the CoAP layer; active also sends
- * GET with Observe 1 and the same token); the registration going away or
- * moving to a new address (TETHER_ERR_CANCELLED with a reason). Each end
+ * GET with Observe 1 and the same token); the registration going away
+ * with the observation still unanswered, or
+ * parked for longer than cfg.obs_park_s (TETHER_ERR_CANCELLED with a
+ * reason). A client moving to a new address keeps its observations:
+ * their notifications are taken from the new one. Each end
  * is also a TETHER_SERVER_EV_OBSERVE_END event, every delivered
  * notification a TETHER_SERVER_EV_NOTIFICATION event. */
 #define TETHER_ALLOW_ALLOC
@@ -81,7 +98,7 @@ static void deliver(tether_server *srv, tether_time now, dm_req *req, uint8_t co
     resp.reason = "";
     resp.id = req->id;
     resp.op = TETHER_SERVER_OP_OBSERVE;
-    resp.ep = rec != NULL ? tether_reg_ep(rec) : "";
+    resp.ep = req->park != NULL ? req->park->ep : rec != NULL ? tether_reg_ep(rec) : "";
     resp.path = req->path;
     resp.created_iid = TETHER_SERVER_NO_IID;
     resp.observe_seq = seq;
@@ -143,43 +160,41 @@ void tether_dm_obs_fetched(tether_server *srv, tether_time now, dm_req *req, int
         fetch_abandon(srv, now, req);
 }
 
-void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coap_msg *msg)
+/* The endpoint name of req: its registration's, or its park's. */
+static const char *obs_ep(tether_server *srv, const dm_req *req)
 {
-    dm_req *req = arg;
-    tether_server *srv = req->srv;
+    struct tether_server_reg *rec;
+
+    if (req->park != NULL)
+        return req->park->ep;
+    rec = tether_dm_rec(srv, req->sess);
+    return rec != NULL ? tether_reg_ep(rec) : "?";
+}
+
+/* One answer for observation req: the answer to its GET (first or again
+ * after a new Register), or a notification. */
+static void obs_answer(tether_server *srv, tether_time now, dm_req *req, const tether_coap_msg *msg)
+{
     tether_dm *dm = srv->dm;
-    char id[TETHER_SERVER_ID_LEN + 1];
     tether_coap_block blk;
     uint32_t seq = 0;
     int final;
 
-    if (req->cancelling || req->state == DS_DONE)
-        return;
-    if (status != 0 || msg == NULL) {
-        const char *ep = tether_dm_rec(srv, req->sess) != NULL
-                             ? tether_reg_ep(tether_dm_rec(srv, req->sess))
-                             : "?";
-        req->xid = 0;
-        if (status == TETHER_ERR_RESET)
-            tether_dm_fail(srv, now, req, status, "ep=%s answered the observation with RST", ep);
-        else if (status == TETHER_ERR_TIMEOUT)
-            tether_dm_fail(srv, now, req, status,
-                           "ep=%s did not answer the observation (CoAP gave up)", ep);
-        else if (status == TETHER_ERR_CANCELLED)
-            tether_dm_fail(srv, now, req, status, "the server is shutting down");
-        else
-            tether_dm_fail(srv, now, req, status ? status : TETHER_ERR_MALFORMED,
-                           "ep=%s: observation failed: %s", ep,
-                           tether_strerror(status ? status : TETHER_ERR_MALFORMED));
-        return;
-    }
-    memcpy(id, req->sess->id, sizeof(id));
-    /* The CoAP layer's own rule: this answer ended the exchange. */
+    /* RFC 7641 §3.2, §4.1: an error code or no Observe option ends it. */
     final = TETHER_COAP_CLASS(msg->code) >= 4 || tether_coap_observe(msg, &seq) != 0;
     if (final) {
-        req->xid = 0;
+        if (req->state == DS_PARKED) {
+            tether_dm_end(srv, now, req, 0, msg, NULL, 0, NULL);
+            return;
+        }
         if (req->state == DS_OBSERVING) {
             fetch_abandon(srv, now, req);
+            if (req->xid != 0) {
+                req->cancelling = 1;
+                (void)tether_coap_cancel(srv->coap, now, req->xid);
+                req->cancelling = 0;
+                req->xid = 0;
+            }
             req->state = DS_SENT; /* a plain answer now; counted as in flight */
             dm->observations--;
             dm->in_flight++;
@@ -194,14 +209,14 @@ void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coa
             else if (rc < 0)
                 tether_dm_fail(srv, now, req, rc == TETHER_ERR_TOO_LARGE ? rc : TETHER_ERR_MALFORMED,
                                "ep=%s: the answer to observe came in blocks we could not take: %s",
-                               tether_reg_ep(tether_dm_rec(srv, req->sess)), tether_strerror(rc));
+                               obs_ep(srv, req), tether_strerror(rc));
         } else {
             tether_dm_end(srv, now, req, 0, msg, NULL, 0, NULL);
         }
-        goto spoke;
+        return;
     }
     if (req->state == DS_SENT) {
-        /* Established: no deadline any more; one CoAP slot held until it ends. */
+        /* Established: no deadline, no exchange; found by token from now on. */
         req->state = DS_OBSERVING;
         if (tether_heap_contains(&req->deadline))
             tether_heap_remove(&dm->timeouts, &req->deadline);
@@ -212,9 +227,8 @@ void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coa
         srv->stats.stale_notifications++;
         TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
                    "ep=%s: stale notification %u after %u dropped (RFC 7641 3.4)",
-                   tether_reg_ep(tether_dm_rec(srv, req->sess)), (unsigned)seq,
-                   (unsigned)req->seq);
-        goto spoke;
+                   obs_ep(srv, req), (unsigned)seq, (unsigned)req->seq);
+        return;
     }
     req->has_seq = 1;
     req->seq = seq;
@@ -230,7 +244,7 @@ void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coa
             tether_dm_obs_fetched(srv, now, req, 0, req->rx, len);
         else if (rc < 0)
             tether_dm_obs_fetched(srv, now, req, rc, NULL, 0);
-        goto spoke;
+        return;
     }
     {
         uint32_t cf;
@@ -238,20 +252,345 @@ void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coa
             cf = TETHER_SERVER_NO_FORMAT;
         deliver(srv, now, req, msg->code, cf, msg->payload, msg->payload_len, seq);
     }
-spoke:
+}
+
+void tether_dm_obs_done(void *arg, tether_time now, int status, const tether_coap_msg *msg)
+{
+    dm_req *req = arg;
+    tether_server *srv = req->srv;
+    char id[TETHER_SERVER_ID_LEN + 1];
+    int again;
+
+    if (req->cancelling || req->state == DS_DONE)
+        return;
+    /* The GET is a plain exchange: this is its only callback. */
+    req->xid = 0;
+    again = req->state == DS_OBSERVING; /* the GET after a new Register */
+    if (status != 0 || msg == NULL) {
+        const char *ep = obs_ep(srv, req);
+        if (again && status == TETHER_ERR_TIMEOUT) {
+            /* The client may still hold it (R21) and notify; its
+             * registration's expiry settles the rest. */
+            TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
+                       "ep=%s did not answer the re-observation; the observation stays", ep);
+            return;
+        }
+        if (status == TETHER_ERR_RESET)
+            tether_dm_fail(srv, now, req, status, "ep=%s answered the observation with RST", ep);
+        else if (status == TETHER_ERR_TIMEOUT)
+            tether_dm_fail(srv, now, req, status,
+                           "ep=%s did not answer the observation (CoAP gave up)", ep);
+        else if (status == TETHER_ERR_CANCELLED)
+            tether_dm_fail(srv, now, req, status, "the server is shutting down");
+        else
+            tether_dm_fail(srv, now, req, status ? status : TETHER_ERR_MALFORMED,
+                           "ep=%s: observation failed: %s", ep,
+                           tether_strerror(status ? status : TETHER_ERR_MALFORMED));
+        return;
+    }
+    memcpy(id, req->sess->id, sizeof(id));
+    obs_answer(srv, now, req, msg);
     tether_dm_spoke(srv, now, id);
 }
 
-void tether_dm_obs_drop(tether_server *srv, tether_time now, dm_sess *sess, const char *reason)
+int tether_dm_obs_notify(tether_server *srv, tether_time now, const tether_peer *peer,
+                         const tether_coap_msg *msg)
 {
-    sess->busy++;
+    tether_server_req_id id = 0;
+    const tether_peer *want;
+    char sid[TETHER_SERVER_ID_LEN + 1];
+    dm_req *req;
+    int parked;
+
+    if (srv->dm == NULL || msg->tkl != sizeof(req->token))
+        return TETHER_ERR_NOT_FOUND;
+    for (size_t i = 0; i < sizeof(req->token); i++)
+        id = id << 8 | msg->token[i];
+    req = tether_dm_req_find(srv, id);
+    if (req == NULL || req->kind != DM_OBSERVE ||
+        (req->state != DS_OBSERVING && req->state != DS_PARKED))
+        return TETHER_ERR_NOT_FOUND;
+    parked = req->state == DS_PARKED;
+    if (parked) {
+        want = &req->park->peer;
+    } else {
+        struct tether_server_reg *rec = tether_dm_rec(srv, req->sess);
+        if (rec == NULL)
+            return TETHER_ERR_NOT_FOUND;
+        want = &rec->peer;
+    }
+    /* R14: what we observe talks to us from where it registered. */
+    if (!tether_peer_equal(peer, want))
+        return TETHER_ERR_NOT_FOUND;
+    if (!parked)
+        memcpy(sid, req->sess->id, sizeof(sid));
+    obs_answer(srv, now, req, msg);
+    if (!parked)
+        tether_dm_spoke(srv, now, sid);
+    return 0;
+}
+
+/* --- parking (R21) ------------------------------------------------------------ */
+
+#define PARK_OF(ptr, field) ((dm_park *)(void *)((char *)(ptr) - offsetof(dm_park, field)))
+
+static uint32_t park_hash(const tether_hnode *n)
+{
+    return PARK_OF(n, node)->hash;
+}
+
+static int park_eq(const tether_hnode *n, const void *key, size_t len)
+{
+    const dm_park *p = PARK_OF(n, node);
+    return p->ep_len == len && memcmp(p->ep, key, len) == 0;
+}
+
+static const tether_hindex_ops park_ops = {park_hash, park_eq};
+
+void tether_dm_obs_park_init(tether_server *srv)
+{
+    tether_hindex_init(&srv->dm->parks, &park_ops, srv->cfg.alloc, srv->cfg.alloc_user);
+    tether_heap_init(&srv->dm->park_heap, NULL, 0);
+}
+
+/* After every request ended: the parks are empty. */
+void tether_dm_obs_park_fini(tether_server *srv)
+{
+    tether_dm *dm = srv->dm;
+    tether_heap_entry *e;
+
+    while ((e = tether_heap_top(&dm->park_heap)) != NULL) {
+        dm_park *p = PARK_OF(e, expiry);
+        tether_heap_remove(&dm->park_heap, e);
+        tether_hindex_remove(&dm->parks, &p->node, p->hash);
+        tether_server_alloc(srv, p, 0);
+    }
+    if (dm->park_heap.items != NULL)
+        tether_server_alloc(srv, dm->park_heap.items, 0);
+    tether_hindex_fini(&dm->parks);
+}
+
+static dm_park *park_find(tether_server *srv, const char *ep, size_t len)
+{
+    tether_dm *dm = srv->dm;
+    tether_hnode *n;
+
+    if (dm->parks.count == 0)
+        return NULL;
+    n = tether_hindex_find(&dm->parks, tether_registry_hash(&srv->reg, ep, len), ep, len);
+    return n != NULL ? PARK_OF(n, node) : NULL;
+}
+
+void tether_dm_park_release(tether_server *srv, dm_park *p)
+{
+    tether_dm *dm = srv->dm;
+
+    if (p == NULL || p->busy > 0 || p->head != NULL)
+        return;
+    if (tether_heap_contains(&p->expiry))
+        tether_heap_remove(&dm->park_heap, &p->expiry);
+    tether_hindex_remove(&dm->parks, &p->node, p->hash);
+    tether_server_alloc(srv, p, 0);
+}
+
+static dm_park *park_get(tether_server *srv, tether_time now, struct tether_server_reg *rec)
+{
+    tether_dm *dm = srv->dm;
+    const char *ep = tether_reg_ep(rec);
+    size_t len = strlen(ep);
+    dm_park *p = park_find(srv, ep, len);
+
+    if (p != NULL)
+        return p;
+    if (len > TETHER_SERVER_EP_MAX || tether_dm_heap_reserve(srv, &dm->park_heap) != 0)
+        return NULL;
+    p = tether_server_alloc(srv, NULL, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    memset(p, 0, sizeof(*p));
+    memcpy(p->ep, ep, len);
+    p->ep_len = len;
+    p->peer = rec->peer;
+    p->hash = tether_registry_hash(&srv->reg, ep, len);
+    p->expiry.index = TETHER_HEAP_NONE;
+    if (tether_hindex_insert(&dm->parks, &p->node, p->hash) != 0) {
+        tether_server_alloc(srv, p, 0);
+        return NULL;
+    }
+    (void)tether_heap_push(&dm->park_heap, &p->expiry,
+                           now + (tether_time)srv->cfg.obs_park_s * 1000u);
+    return p;
+}
+
+/* Room for one more parked observation besides mine: the oldest park gives
+ * way. Returns nonzero when there is room. */
+static int park_room(tether_server *srv, tether_time now, dm_park *mine)
+{
+    tether_dm *dm = srv->dm;
+
+    while (dm->parked >= srv->cfg.obs_park_max) {
+        tether_heap_entry *e = tether_heap_top(&dm->park_heap);
+        dm_park *p = e != NULL ? PARK_OF(e, expiry) : NULL;
+        if (p == NULL || p == mine || p->head == NULL)
+            return 0;
+        tether_dm_fail(srv, now, p->head, TETHER_ERR_CANCELLED,
+                       "ep=%s's observation was given up while it had no registration: "
+                       "obs_park_max (%zu) observations were waiting",
+                       p->ep, srv->cfg.obs_park_max);
+    }
+    return 1;
+}
+
+void tether_dm_obs_park(tether_server *srv, tether_time now, dm_sess *sess,
+                        struct tether_server_reg *rec, const char *reason)
+{
+    tether_dm *dm = srv->dm;
+    dm_park *p = NULL;
+    dm_req *r;
+
+    if (srv->cfg.obs_park_s > 0 && srv->cfg.obs_park_max > 0 && !srv->freeing) {
+        for (r = sess->head; r != NULL; r = r->next)
+            if (r->kind == DM_OBSERVE && r->state == DS_OBSERVING)
+                break;
+        if (r != NULL)
+            p = park_get(srv, now, rec);
+    }
+    if (p == NULL)
+        return; /* the caller ends them all */
+    p->busy++;
+    /* From the head each time: a callback of what ends here may end other
+     * requests of the session. What is parked or ended leaves the list. */
     for (;;) {
-        dm_req *r = sess->head;
-        while (r != NULL && r->kind != DM_OBSERVE)
-            r = r->next;
+        for (r = sess->head; r != NULL; r = r->next)
+            if (r->kind == DM_OBSERVE && r->state == DS_OBSERVING)
+                break;
         if (r == NULL)
             break;
-        tether_dm_end(srv, now, r, TETHER_ERR_CANCELLED, NULL, NULL, 0, reason);
+        if (!park_room(srv, now, p)) {
+            tether_dm_end(srv, now, r, TETHER_ERR_CANCELLED, NULL, NULL, 0, reason);
+            continue;
+        }
+        /* Its exchanges (a re-observation, a Block2 fetch) go: the client
+         * is gone, and answers would find no registration anyway. */
+        fetch_abandon(srv, now, r);
+        tether_dm_wait_unlink(dm, r);
+        if (r->xid != 0) {
+            r->cancelling = 1;
+            (void)tether_coap_cancel(srv->coap, now, r->xid);
+            r->cancelling = 0;
+            r->xid = 0;
+        }
+        if (r->prev != NULL)
+            r->prev->next = r->next;
+        else
+            sess->head = r->next;
+        if (r->next != NULL)
+            r->next->prev = r->prev;
+        else
+            sess->tail = r->prev;
+        r->prev = p->tail;
+        r->next = NULL;
+        if (p->tail != NULL)
+            p->tail->next = r;
+        else
+            p->head = r;
+        p->tail = r;
+        p->n++;
+        r->sess = NULL;
+        r->park = p;
+        r->state = DS_PARKED;
+        dm->observations--;
+        dm->parked++;
     }
-    sess->busy--;
+    p->busy--;
+    TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
+               "ep=%s: %zu observation(s) kept for %u s until it registers again (R21)",
+               p->ep, p->n, (unsigned)srv->cfg.obs_park_s);
+    tether_dm_park_release(srv, p);
+}
+
+void tether_dm_obs_unpark(tether_server *srv, tether_time now, struct tether_server_reg *rec)
+{
+    tether_dm *dm = srv->dm;
+    const char *ep = tether_reg_ep(rec);
+    dm_park *p = park_find(srv, ep, strlen(ep));
+    dm_sess *s;
+    size_t n = 0, sent = 0;
+
+    if (p == NULL)
+        return;
+    s = tether_dm_sess_get(srv, rec);
+    p->busy++;
+    if (s == NULL) {
+        while (p->head != NULL)
+            tether_dm_fail(srv, now, p->head, TETHER_ERR_NOMEM,
+                           "ep=%s registered again; out of memory for its observations", ep);
+        p->busy--;
+        tether_dm_park_release(srv, p);
+        return;
+    }
+    s->busy++;
+    while (p->head != NULL) {
+        dm_req *r = p->head;
+        p->head = r->next;
+        if (p->head != NULL)
+            p->head->prev = NULL;
+        else
+            p->tail = NULL;
+        p->n--;
+        dm->parked--;
+        r->park = NULL;
+        r->sess = s;
+        r->state = DS_OBSERVING;
+        r->prev = s->tail;
+        r->next = NULL;
+        if (s->tail != NULL)
+            s->tail->next = r;
+        else
+            s->head = r;
+        s->tail = r;
+        dm->observations++;
+        /* A client that rebooted counts its Observe values afresh: the
+         * sequence starts again with what comes now (stored notifications
+         * first, then the answer to the GET). */
+        r->has_seq = 0;
+        n++;
+        /* RFC 7641 §4.1: the same token again; the client replaces its
+         * entry (or makes one again, after a reboot). */
+        if (tether_dm_wait_reobserve(srv, now, r) == 0)
+            sent++;
+    }
+    TETHER_LOG(srv->cfg.log, srv->cfg.log_user, TETHER_LOG_DEBUG, "server",
+               "ep=%s id=%s: %zu observation(s) carried over, %zu observed again (or waiting "
+               "for a slot)", ep, rec->id,
+               n, sent);
+    p->busy--;
+    tether_dm_park_release(srv, p);
+    s->busy--;
+    tether_dm_sess_release(srv, s);
+}
+
+tether_time tether_dm_obs_park_deadline(const tether_server *srv)
+{
+    tether_heap_entry *e = tether_heap_top(&srv->dm->park_heap);
+    return e != NULL ? e->key : TETHER_TIME_NEVER;
+}
+
+void tether_dm_obs_park_expire(tether_server *srv, tether_time now)
+{
+    tether_dm *dm = srv->dm;
+    tether_heap_entry *e;
+
+    while ((e = tether_heap_top(&dm->park_heap)) != NULL && e->key <= now) {
+        dm_park *p = PARK_OF(e, expiry);
+        tether_heap_remove(&dm->park_heap, e);
+        p->busy++;
+        while (p->head != NULL)
+            tether_dm_fail(srv, now, p->head, TETHER_ERR_CANCELLED,
+                           "ep=%s did not register again within %u s (obs_park_s): its "
+                           "observation ends",
+                           p->ep, (unsigned)srv->cfg.obs_park_s);
+        p->busy--;
+        tether_dm_park_release(srv, p);
+    }
 }

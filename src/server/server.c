@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/log_internal.h"
+#include "server/dm_internal.h"
 #include "server/server_internal.h"
 #include "tether/lwm2m.h"
 #include "tether_poison.h"
@@ -86,6 +87,9 @@ void tether_server_config_default(tether_server_config *cfg)
     cfg->max_response_body = 65536;
     cfg->awake_window_ms = 93000;
     cfg->queue_max = 16;
+    cfg->obs_park_s = 90000;
+    cfg->obs_park_max = 4096;
+    cfg->slot_wait_max = 16384;
     tether_coap_config_default(&cfg->coap);
     cfg->coap.max_exchanges = 4096;
     cfg->coap.dedup_entries = 4096;
@@ -96,6 +100,12 @@ static void on_request(void *user, tether_time now, const tether_coap_msg *req,
                        const tether_coap_incoming *in)
 {
     tether_server_rd_request(user, now, req, in);
+}
+
+static int on_unmatched(void *user, tether_time now, const tether_peer *peer,
+                        const tether_coap_msg *resp)
+{
+    return tether_dm_obs_notify(user, now, peer, resp);
 }
 
 static int make_block1(tether_server *srv)
@@ -120,6 +130,7 @@ static int make_coap(tether_server *srv)
     tether_coap_callbacks ccb = {on_request, NULL};
     tether_coap_config cc = tether_server_coap_config(&srv->cfg);
     size_t sz;
+    int err;
 
     srv->cfg.coap = cc;
     sz = tether_coap_mem_size(&cc);
@@ -128,7 +139,10 @@ static int make_coap(tether_server *srv)
     srv->coap_mem = tether_server_alloc(srv, NULL, sz);
     if (srv->coap_mem == NULL)
         return TETHER_ERR_NOMEM;
-    return tether_coap_init(&srv->coap, srv->coap_mem, sz, &cc, &ccb, srv);
+    err = tether_coap_init(&srv->coap, srv->coap_mem, sz, &cc, &ccb, srv);
+    if (err == 0)
+        tether_coap_set_unmatched(srv->coap, on_unmatched);
+    return err;
 }
 
 static void destroy(tether_server *srv)
@@ -197,10 +211,15 @@ void tether_server_free(tether_server *srv)
 int tether_server_recv(tether_server *srv, tether_time now, const tether_peer *peer,
                        const uint8_t *buf, size_t len)
 {
+    int err;
+
     if (srv->depth > 0)
         return TETHER_ERR_REENTRANT;
     srv->errmsg[0] = '\0';
-    return tether_coap_recv(srv->coap, now, peer, buf, len);
+    err = tether_coap_recv(srv->coap, now, peer, buf, len);
+    /* Whatever ended frees a slot for a request waiting for one. */
+    tether_dm_wait_drain(srv, now);
+    return err;
 }
 
 int tether_server_send(tether_server *srv, tether_time now, tether_peer *peer, uint8_t *buf,

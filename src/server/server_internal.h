@@ -97,14 +97,17 @@ void tether_server_sync_start(tether_server *srv, tether_time now,
  * the event went out. */
 
 /* rec was removed (why: DEREGISTERED, EXPIRED or REPLACED) and is freed on
- * return: its requests and observations end with TETHER_ERR_CANCELLED; on
+ * return: its requests end with TETHER_ERR_CANCELLED, its established
+ * observations are parked for the endpoint's next Register (R21); on
  * REPLACED its queued requests wait for the new registration. Cost: the
  * registration's own requests. */
 void tether_server_dm_gone(tether_server *srv, tether_time now, struct tether_server_reg *rec,
                            tether_server_event_type why);
 
-/* rec was registered (its 2.01 went out): queue mode starts awake, and
- * requests carried over from the registration it replaced go out. */
+/* rec was registered (its 2.01 went out): queue mode starts awake, the
+ * endpoint's parked observations join it and are observed again with
+ * their tokens, and requests carried over from the registration it
+ * replaced go out. */
 void tether_server_dm_registered(tether_server *srv, tether_time now,
                                  struct tether_server_reg *rec);
 
@@ -113,7 +116,8 @@ void tether_server_dm_registered(tether_server *srv, tether_time now,
 void tether_server_dm_register_failed(tether_server *srv, tether_time now);
 
 /* rec was updated (changed: tether_server_change bits): the client is
- * awake; a new address ends observations (R14). O(1) unless it has some. */
+ * awake. A new address (R14) keeps observations: their notifications are
+ * taken from it. O(1). */
 void tether_server_dm_updated(tether_server *srv, tether_time now, struct tether_server_reg *rec,
                               unsigned changed);
 

@@ -55,6 +55,13 @@ static struct harness {
     int log_lines_above_debug;
     rec started_rec;
     int closing; /* teardown: recs of the finished test are gone */
+    int unmatched_calls;
+    int unmatched_rc;       /* what the unmatched hook returns */
+    uint8_t unmatched_type; /* of the last response it saw */
+    uint8_t unmatched_code;
+    tether_peer unmatched_peer;
+    tether_coap_xid unmatched_start; /* the hook starts an exchange */
+    int unmatched_start_rc;
 } H;
 
 static const tether_peer PA = {1, 6, {10, 0, 0, 1, 0x16, 0x33}};
@@ -676,6 +683,120 @@ static void test_exchange_unknown_response_gets_rst_unknown_ack_ignored(void **s
     assert_int_equal(feed(&PA, in, n), 0);
     expect_nothing();
     assert_int_equal(H.req_calls, 0);
+}
+
+/* --- the unmatched-response hook (observations kept by token above) ----- */
+
+static int on_unmatched(void *user, tether_time now, const tether_peer *peer,
+                        const tether_coap_msg *resp)
+{
+    (void)user;
+    H.unmatched_calls++;
+    H.unmatched_type = resp->type;
+    H.unmatched_code = resp->code;
+    H.unmatched_peer = *peer;
+    if (H.unmatched_start == 1)
+        H.unmatched_start_rc = start_get(peer, TETHER_COAP_CON, 0, 0, &H.started_rec,
+                                         &H.unmatched_start);
+    /* The layer is inside a callback: recv is refused. */
+    assert_int_equal(tether_coap_on_timeout(H.ctx, now), TETHER_ERR_REENTRANT);
+    return H.unmatched_rc;
+}
+
+static void test_exchange_unmatched_response_taken_by_the_hook_is_acked(void **state)
+{
+    static const uint8_t tok[] = {7, 7, 7, 7};
+    uint8_t in[64], want[4];
+    size_t n;
+    (void)state;
+    tether_coap_set_unmatched(H.ctx, on_unmatched);
+    /* CON notification: the hook takes it, the layer ACKs it. */
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_CONTENT, 0x5001, tok, 4, 7, "n1");
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 1);
+    assert_int_equal(H.unmatched_type, TETHER_COAP_CON);
+    assert_true(tether_peer_equal(&H.unmatched_peer, &PA));
+    empty(want, TETHER_COAP_ACK, 0x5001);
+    expect_bytes(&PA, want, 4);
+    expect_nothing();
+    /* Its retransmission is a duplicate: the ACK again, no second call. */
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 1);
+    expect_bytes(&PA, want, 4);
+    assert_int_equal(stats().rx_duplicate, 1);
+    /* NON: taken, nothing sent; its duplicate is dropped. */
+    n = mk(in, sizeof(in), TETHER_COAP_NON, TETHER_COAP_CONTENT, 0x5002, tok, 4, 8, "n2");
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 2);
+    expect_nothing();
+    /* Refused: RST, and the duplicate is refused again (nothing remembered). */
+    H.unmatched_rc = TETHER_ERR_NOT_FOUND;
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_CONTENT, 0x5003, tok, 4, 9, "n3");
+    assert_int_equal(feed(&PA, in, n), 0);
+    empty(want, TETHER_COAP_RST, 0x5003);
+    expect_bytes(&PA, want, 4);
+    assert_int_equal(feed(&PA, in, n), 0);
+    expect_bytes(&PA, want, 4);
+    assert_int_equal(H.unmatched_calls, 4);
+    /* A piggybacked answer in an ACK that matches nothing: shown to the
+     * hook, nothing sent whatever it says; an empty one is not shown. */
+    n = mk(in, sizeof(in), TETHER_COAP_ACK, TETHER_COAP_CONTENT, 0x5004, tok, 4, 10, "late");
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 5);
+    assert_int_equal(H.unmatched_type, TETHER_COAP_ACK);
+    empty(in, TETHER_COAP_ACK, 0x5005);
+    assert_int_equal(feed(&PA, in, 4), 0);
+    assert_int_equal(H.unmatched_calls, 5);
+    expect_nothing();
+    /* Requests never reach it. */
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_GET, 0x5006, tok, 4, -1, NULL);
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 5);
+    assert_int_equal(H.req_calls, 1);
+}
+
+/* A response that matches one of ours goes to that exchange, not the hook;
+ * the hook may start an exchange; and with the hook removed, RST again. */
+static void test_exchange_unmatched_hook_sees_only_what_matches_nothing(void **state)
+{
+    rec r = {0};
+    uint8_t buf[128], in[64], want[4];
+    tether_coap_msg m;
+    size_t n;
+    (void)state;
+    tether_coap_set_unmatched(H.ctx, on_unmatched);
+    assert_int_equal(start_get(&PA, TETHER_COAP_CON, 0, 0, &r, NULL), 0);
+    (void)expect_msg(&PA, buf, sizeof(buf), &m);
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_CONTENT, 0x6001, m.token, m.tkl, -1, "mine");
+    /* From another peer it is not ours: the hook sees it. */
+    assert_int_equal(feed(&PB, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 1);
+    assert_true(tether_peer_equal(&H.unmatched_peer, &PB));
+    empty(want, TETHER_COAP_ACK, 0x6001);
+    expect_bytes(&PB, want, 4);
+    n = mk(in, sizeof(in), TETHER_COAP_CON, TETHER_COAP_CONTENT, 0x6002, m.token, m.tkl, -1, "mine");
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_calls, 1);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.code, TETHER_COAP_CONTENT);
+    empty(want, TETHER_COAP_ACK, 0x6002);
+    expect_bytes(&PA, want, 4);
+    /* The hook starts an exchange from inside. */
+    H.unmatched_start = 1;
+    n = mk(in, sizeof(in), TETHER_COAP_NON, TETHER_COAP_CONTENT, 0x6003, m.token, m.tkl, 3, "x");
+    assert_int_equal(feed(&PA, in, n), 0);
+    assert_int_equal(H.unmatched_start_rc, 0);
+    assert_int_not_equal(H.unmatched_start, 1);
+    (void)expect_msg(&PA, buf, sizeof(buf), &m);
+    assert_int_equal(m.code, TETHER_COAP_GET);
+    /* Removed: unmatched responses meet RST as before. */
+    tether_coap_set_unmatched(H.ctx, NULL);
+    n = mk(in, sizeof(in), TETHER_COAP_NON, TETHER_COAP_CONTENT, 0x6004, (const uint8_t *)"zz", 2, 4, "x");
+    assert_int_equal(feed(&PA, in, n), 0);
+    empty(want, TETHER_COAP_RST, 0x6004);
+    expect_bytes(&PA, want, 4);
+    assert_int_equal(H.unmatched_calls, 2);
 }
 
 /* --- ping ---------------------------------------------------------------- */
@@ -1574,6 +1695,8 @@ int main(void)
         T(test_exchange_many_exchanges_match_through_indexes),
         T(test_exchange_cancel_peer_and_fini_cancel_everything),
         T(test_exchange_con_notification_waits_for_ack),
+        T(test_exchange_unmatched_response_taken_by_the_hook_is_acked),
+        T(test_exchange_unmatched_hook_sees_only_what_matches_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

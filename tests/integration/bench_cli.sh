@@ -46,4 +46,9 @@ out=$("$bench" --server 127.0.0.1:"$port" --clients 5 --duration 1 --quiet)
 echo "$out"
 echo "$out" | grep -q '^REGISTERED devices=5 of=5' || { echo "devices did not register"; exit 1; }
 echo "$out" | grep -Eq '^RESULT mode=update .*ops=[1-9][0-9]* .*codes=2\.04:' || { echo "no updates measured"; exit 1; }
+# Fill with a count the clients do not divide: every socket stops at its
+# share, and the run ends (it once waited forever on the last socket).
+out=$(timeout 20 "$bench" --server 127.0.0.1:"$port" --registrations 30 --clients 8 --quiet) ||
+  { echo "fill of 30 over 8 clients did not finish"; exit 1; }
+echo "$out" | grep -q '^RESULT mode=fill registrations=30 ' || { echo "fill: $out"; exit 1; }
 echo "bench_cli: ok"

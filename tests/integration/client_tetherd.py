@@ -60,7 +60,7 @@ class Proc:
 
 
 def start_tetherd():
-    d = Proc([TETHERD, "--coap", "127.0.0.1:0"])
+    d = Proc([TETHERD, "--coap", "127.0.0.1:0", "--http", "off", "--store", "memory"])
     port = int(d.wait(r"listening on \S+ \(port (\d+)\)", 10).group(1))
     d.wait(r"ready", 10)
     return d, port

@@ -29,7 +29,7 @@ done
 echo "ok   bad flags exit 2 with one sentence"
 
 start() { # start LOGFILE ARGS... ; sets $pid and $port
-  "$tetherd" --coap 127.0.0.1:0 "${@:2}" 2>"$1" &
+  "$tetherd" --coap 127.0.0.1:0 --http off --store memory "${@:2}" 2>"$1" &
   pid=$!; pids+=("$pid")
   for _ in $(seq 100); do grep -q 'ready' "$1" && break; sleep 0.05; done
   port=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$1" | head -1)
@@ -47,7 +47,7 @@ done
 
 # A taken port is a clear error, exit 1.
 start "$tmp/a.log"
-set +e; err=$("$tetherd" --coap "127.0.0.1:$port" 2>&1); rc=$?; set -e
+set +e; err=$("$tetherd" --coap "127.0.0.1:$port" --http off --store memory 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "127.0.0.1:$port" <<<"$err" || { echo "FAIL second bind: rc $rc: $err"; exit 1; }
 echo "ok   port in use: exit 1: $err"
 kill "$pid"; wait "$pid" || true

@@ -10,7 +10,7 @@ client=coap-client-notls
 command -v "$client" >/dev/null || { echo "SKIP: $client not installed"; exit 0; }
 
 log=$(mktemp)
-"$tetherd" --coap 127.0.0.1:0 2>"$log" &
+"$tetherd" --coap 127.0.0.1:0 --http off --store memory 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 

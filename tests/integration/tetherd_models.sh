@@ -16,7 +16,7 @@ trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "
 echo "ok   --help documents --models"
 
 expect_exit2() { # expect_exit2 PATTERN ARGS...
-  set +e; err=$("$tetherd" --coap 127.0.0.1:0 "${@:2}" 2>&1 >/dev/null); rc=$?; set -e
+  set +e; err=$("$tetherd" --coap 127.0.0.1:0 --http off --store memory "${@:2}" 2>&1 >/dev/null); rc=$?; set -e
   [ $rc -eq 2 ] || { echo "FAIL '${*:2}' exited $rc, want 2: $err"; exit 1; }
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && grep -qF -- "$1" <<<"$err" \
     || { echo "FAIL '${*:2}' printed: $err (want $1)"; exit 1; }
@@ -29,7 +29,7 @@ expect_exit2 "tetherd: --models: $models/broken/3303.xml:15: <Type> 'Strng' is n
   --models "$models/broken"
 expect_exit2 "tetherd: --models needs a directory" --models=
 
-"$tetherd" --coap 127.0.0.1:0 --models "$models/good" 2>"$tmp/good.log" &
+"$tetherd" --coap 127.0.0.1:0 --http off --store memory --models "$models/good" 2>"$tmp/good.log" &
 pid=$!; pids+=("$pid")
 for _ in $(seq 100); do grep -q 'ready' "$tmp/good.log" && break; sleep 0.05; done
 grep -q "models: 2 object definitions loaded from $models/good, 10 known" "$tmp/good.log" \

@@ -428,13 +428,25 @@ static void test_server_write_too_large_fails_without_callback(void **state)
 
 /* With every request slot in use, a request is BUSY (no callback) and a
  * Register without lt reports its lifetime sync as BUSY, default kept. */
-static void test_R10_sync_reports_busy_when_out_of_slots(void **state)
+static size_t stat_waiting(fx *f)
+{
+    tether_server_stats st;
+    tether_server_get_stats(f->srv, &st);
+    return st.waiting;
+}
+
+/* With every exchange slot taken, requests and R10 lifetime reads wait in
+ * a FIFO instead of failing, and go out as slots free up. */
+static void test_R10_sync_waits_for_a_free_slot(void **state)
 {
     fx *f = *state;
-    tether_peer dev = fx_peer(0, 1);
-    resp_log l = {0}, extra = {0};
+    tether_peer dev = fx_peer(0, 1), dev2 = fx_peer(0, 2);
+    resp_log l[3], extra = {0};
     char id[16];
+    uint16_t mids[3];
+    uint8_t toks[3][8];
 
+    memset(l, 0, sizeof(l));
     fx_stop(f);
     fx_config(f);
     f->cfg.coap.max_exchanges = 3;
@@ -442,23 +454,157 @@ static void test_R10_sync_reports_busy_when_out_of_slots(void **state)
     assert_int_equal(fx_register(f, &dev, "ep=dm&lt=60", "</3/0>", id), TETHER_COAP_CREATED);
     for (int i = 0; i < 3; i++)
         assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0", TETHER_SERVER_NO_FORMAT,
-                                            on_resp, &l),
+                                            on_resp, &l[i]),
                          0);
-    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0", TETHER_SERVER_NO_FORMAT, on_resp,
-                                        &extra),
-                     TETHER_ERR_BUSY);
-    for (int i = 0; i < 3; i++)
-        assert_true(fx_pop(f)); /* the three reads, left unanswered */
-    assert_int_equal(fx_register(f, &dev, "ep=busy", "</1/0>", id), TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0/1", TETHER_SERVER_NO_FORMAT,
+                                        on_resp, &extra),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(fx_pop(f)); /* the three reads, left unanswered for now */
+        mids[i] = f->msg.mid;
+        memcpy(toks[i], f->msg.token, f->msg.tkl);
+    }
+    assert_false(fx_pop(f));
+    assert_int_equal(fx_register(f, &dev2, "ep=busy", "</1/0>", id), TETHER_COAP_CREATED);
+    assert_false(fx_pop(f)); /* no slot for the lifetime read yet */
+    assert_true(tether_server_reg_syncing(tether_server_find_ep(f->srv, "busy", 4)));
+    assert_int_equal(stat_waiting(f), 2);
+    /* The first read is answered: its slot goes to the oldest waiting. */
+    f->msg.mid = mids[0];
+    memcpy(f->msg.token, toks[0], 8);
+    f->msg.tkl = 8;
+    fx_answer(f, &dev, TETHER_COAP_CONTENT, 0, "a", 1);
+    assert_int_equal(l[0].calls, 1);
+    assert_true(fx_pop(f));
+    assert_string_equal(fx_path(f), "3/0/1"); /* extra, not the R10 read */
+    assert_true(tether_peer_equal(&f->out_peer, &dev));
+    assert_false(fx_pop(f));
+    fx_answer(f, &dev, TETHER_COAP_CONTENT, 0, "b", 1);
+    assert_int_equal(extra.calls, 1);
+    assert_string_equal(extra.payload, "b");
+    assert_true(fx_pop(f));
+    assert_string_equal(fx_path(f), "1/0/1");
+    assert_true(tether_peer_equal(&f->out_peer, &dev2));
+    assert_int_equal(stat_waiting(f), 0);
+    fx_answer(f, &dev2, TETHER_COAP_CONTENT, 0, "77", 2);
     assert_int_equal(fx_last(f)->type, TETHER_SERVER_EV_LIFETIME);
-    assert_int_equal(fx_last(f)->status, TETHER_ERR_BUSY);
-    assert_int_equal(tether_server_reg_lifetime(tether_server_find_ep(f->srv, "busy", 4)), 86400);
-    assert_false(tether_server_reg_syncing(tether_server_find_ep(f->srv, "busy", 4)));
+    assert_int_equal(fx_last(f)->status, 0);
+    assert_int_equal(tether_server_reg_lifetime(tether_server_find_ep(f->srv, "busy", 4)), 77);
     tether_server_free(f->srv);
     f->srv = NULL;
-    assert_int_equal(l.calls, 3);
-    assert_int_equal(l.status, TETHER_ERR_CANCELLED);
+    assert_int_equal(l[1].status, TETHER_ERR_CANCELLED);
+    assert_int_equal(l[2].status, TETHER_ERR_CANCELLED);
+    fx_start(f);
+}
+
+/* A storm of Registers without lt on a server with 2 exchange slots: every
+ * one gets its lifetime read, in the order they registered. */
+typedef struct pend {
+    int who;
+    uint16_t mid;
+    uint8_t tok[8];
+    uint8_t tkl;
+} pend;
+
+static void collect(fx *f, const tether_peer *dev, int n, pend *p, int *np)
+{
+    while (fx_pop(f)) {
+        int who = -1;
+        for (int i = 0; i < n; i++)
+            if (tether_peer_equal(&f->out_peer, &dev[i]))
+                who = i;
+        assert_true(who >= 0);
+        assert_int_equal(f->msg.code, TETHER_COAP_GET);
+        assert_string_equal(fx_path(f), "1/0/1");
+        p[*np].who = who;
+        p[*np].mid = f->msg.mid;
+        p[*np].tkl = f->msg.tkl;
+        memcpy(p[*np].tok, f->msg.token, f->msg.tkl);
+        (*np)++;
+    }
+}
+
+static void test_R10_register_storm_all_get_their_lifetime_read(void **state)
+{
+    fx *f = *state;
+    enum { N = 12 };
+    tether_peer dev[N];
+    pend p[N + 4];
+    int np = 0, done = 0;
+    char id[16], ep[16], q[32];
+
+    fx_stop(f);
+    fx_config(f);
+    f->cfg.coap.max_exchanges = 2;
+    fx_start(f);
+    for (int i = 0; i < N; i++) {
+        dev[i] = fx_peer(0, (uint8_t)(10 + i));
+        snprintf(q, sizeof(q), "ep=s%d", i);
+        assert_int_equal(fx_register(f, &dev[i], q, "</1/0>", id), TETHER_COAP_CREATED);
+        collect(f, dev, N, p, &np);
+    }
+    assert_int_equal(np, 2); /* two slots: the others wait */
+    assert_int_equal(stat_waiting(f), N - 2);
+    /* Each answer frees a slot for the next in line. */
+    while (done < np) {
+        f->now += 10;
+        f->msg.mid = p[done].mid;
+        f->msg.tkl = p[done].tkl;
+        memcpy(f->msg.token, p[done].tok, p[done].tkl);
+        assert_int_equal(p[done].who, done); /* first come, first served */
+        snprintf(q, sizeof(q), "%d", 100 + p[done].who);
+        fx_answer(f, &dev[p[done].who], TETHER_COAP_CONTENT, 0, q, strlen(q));
+        done++;
+        collect(f, dev, N, p, &np);
+    }
+    assert_int_equal(done, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(ep, sizeof(ep), "s%d", i);
+        assert_int_equal(tether_server_reg_lifetime(tether_server_find_ep(f->srv, ep, strlen(ep))),
+                         100 + i);
+    }
+    assert_int_equal(stat_waiting(f), 0);
+    assert_int_equal(fx_count(f, TETHER_SERVER_EV_LIFETIME), N);
+}
+
+/* The wait is bounded: beyond slot_wait_max a request fails with BUSY, and
+ * one that waits longer than its timeout fails with TIMEOUT. */
+static void test_R10_slot_wait_is_bounded(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = fx_peer(0, 1);
+    resp_log l = {0}, w = {0}, extra = {0};
+    tether_server_request r;
+    char id[16];
+
+    fx_stop(f);
+    fx_config(f);
+    f->cfg.coap.max_exchanges = 1;
+    f->cfg.slot_wait_max = 1;
+    fx_start(f);
+    assert_int_equal(fx_register(f, &dev, "ep=dm&lt=600", "</3/0>", id), TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0", TETHER_SERVER_NO_FORMAT,
+                                        on_resp, &l),
+                     0);
+    memset(&r, 0, sizeof(r));
+    r.op = TETHER_SERVER_OP_READ;
+    r.path = "/3/0/1";
+    r.accept = TETHER_SERVER_NO_FORMAT;
+    r.timeout_ms = 5000;
+    assert_int_equal(tether_server_submit(f->srv, f->now, "dm", &r, on_resp, &w, NULL), 0);
+    assert_int_equal(tether_server_read(f->srv, f->now, "dm", "/3/0/2", TETHER_SERVER_NO_FORMAT,
+                                        on_resp, &extra),
+                     TETHER_ERR_BUSY);
     assert_int_equal(extra.calls, 0);
+    assert_true(fx_pop(f));
+    assert_false(fx_pop(f));
+    assert_true(tether_server_next_deadline(f->srv) <= f->now + 5000);
+    fx_at(f, f->now + 5000);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.status, TETHER_ERR_TIMEOUT);
+    assert_int_equal(stat_waiting(f), 0);
+    assert_int_equal(l.calls, 0);
+    fx_stop(f);
     fx_start(f);
 }
 
@@ -586,7 +732,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_read_callback_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_write_and_execute_on_the_wire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_write_too_large_fails_without_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_sync_reports_busy_when_out_of_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_sync_waits_for_a_free_slot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_register_storm_all_get_their_lifetime_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_slot_wait_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_free_cancels_pending_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_R14_requests_go_to_latest_address_and_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_callbacks_may_send_requests, setup, teardown),

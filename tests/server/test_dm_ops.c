@@ -699,6 +699,100 @@ static void test_dm_ops_block2_answer_is_reassembled(void **state)
     assert_false(fx_pop(f));
 }
 
+/* An Execute (POST) answered with a body in Block2 blocks: RFC 7959 §2.4
+ * asks for the rest "with the same options as the initial request", and
+ * §3.3 shows it for POST: POST again with Block2, no payload, not GET. */
+static void test_dm_ops_block2_answer_to_execute_continues_with_post(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = reg(f, "ep=d&lt=60", "</3/0>");
+    uint8_t body[100];
+    tether_coap_block blk;
+    rlog l = {0};
+    uint32_t cf;
+
+    for (size_t i = 0; i < sizeof(body); i++)
+        body[i] = (uint8_t)('a' + i % 26);
+    assert_int_equal(tether_server_execute(f->srv, f->now, "d", "/3/0/4", "5", 1, on_resp, &l), 0);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.code, TETHER_COAP_POST);
+    assert_int_equal(f->msg.payload_len, 1);
+    for (uint32_t n = 0; n < 4; n++) {
+        tether_coap_block b2 = {n, n < 3, 1}; /* 32-byte blocks: 32, 32, 32, 4 */
+        size_t off = n * 32, len = n < 3 ? 32 : sizeof(body) - 96;
+        if (n > 0) {
+            assert_true(fx_pop(f));
+            assert_int_equal(f->msg.code, TETHER_COAP_POST);
+            assert_string_equal(fx_path(f), "3/0/4");
+            assert_int_equal(tether_coap_block_get(&f->msg, TETHER_COAP_OPT_BLOCK2, &blk), 0);
+            assert_int_equal(blk.num, n);
+            assert_int_equal(blk.szx, 1);
+            assert_int_equal(f->msg.payload_len, 0); /* the arguments are not sent again */
+            assert_int_not_equal(tether_coap_content_format(&f->msg, &cf), 0);
+        }
+        answer(f, &dev, TETHER_COAP_CHANGED,
+               &(ans_opts){.cf = n == 0 ? TETHER_FMT_TEXT : -1, .block2 = &b2}, body + off, len);
+        assert_int_equal(l.calls, n < 3 ? 0 : 1);
+    }
+    assert_int_equal(l.status, 0);
+    assert_int_equal(l.code, TETHER_COAP_CHANGED);
+    assert_int_equal(l.cf, TETHER_FMT_TEXT);
+    assert_int_equal(l.len, sizeof(body));
+    assert_memory_equal(l.payload, body, sizeof(body));
+    assert_false(fx_pop(f));
+}
+
+/* A Create sent in Block1 blocks whose last answer starts a Block2 body
+ * (RFC 7959 §3.3): the rest comes with POST and Block2 only. */
+static void test_dm_ops_block1_create_then_block2_answer(void **state)
+{
+    fx *f = *state;
+    tether_peer dev = reg(f, "ep=d&lt=60", "</3303>");
+    static uint8_t req[1500];
+    uint8_t ans[40];
+    tether_coap_block blk;
+    rlog l = {0};
+    int blocks = 0;
+
+    memset(req, 0x11, sizeof(req));
+    memset(ans, 'z', sizeof(ans));
+    assert_int_equal(tether_server_create(f->srv, f->now, "d", "/3303", TETHER_FMT_OPAQUE, req,
+                                          sizeof(req), on_resp, &l),
+                     0);
+    for (;;) {
+        assert_true(fx_pop(f));
+        assert_int_equal(f->msg.code, TETHER_COAP_POST);
+        assert_int_equal(tether_coap_block_get(&f->msg, TETHER_COAP_OPT_BLOCK1, &blk), 0);
+        blocks++;
+        if (!blk.more)
+            break;
+        answer(f, &dev, TETHER_COAP_CONTINUE, &(ans_opts){.cf = -1, .block1 = &blk}, NULL, 0);
+    }
+    assert_int_equal(blocks, 2);
+    {
+        tether_coap_block b2 = {0, 1, 1};
+        answer(f, &dev, TETHER_COAP_CREATED,
+               &(ans_opts){.cf = -1, .block1 = &blk, .block2 = &b2, .location = "3303/4"}, ans, 32);
+    }
+    assert_int_equal(l.calls, 0);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.code, TETHER_COAP_POST);
+    assert_string_equal(fx_path(f), "3303");
+    assert_int_equal(tether_coap_block_get(&f->msg, TETHER_COAP_OPT_BLOCK2, &blk), 0);
+    assert_int_equal(blk.num, 1);
+    assert_true(opt_absent(f, TETHER_COAP_OPT_BLOCK1));
+    assert_int_equal(f->msg.payload_len, 0);
+    {
+        tether_coap_block b2 = {1, 0, 1};
+        answer(f, &dev, TETHER_COAP_CREATED, &(ans_opts){.cf = -1, .block2 = &b2}, ans + 32, 8);
+    }
+    assert_int_equal(l.calls, 1);
+    assert_int_equal(l.status, 0);
+    assert_int_equal(l.code, TETHER_COAP_CREATED);
+    assert_int_equal(l.len, sizeof(ans));
+    assert_false(fx_pop(f));
+}
+
 static void test_dm_ops_block2_answer_too_large(void **state)
 {
     fx *f = *state;
@@ -831,6 +925,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_R15_requests_fail_when_the_registration_is_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_is_reassembled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_to_execute_continues_with_post, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block1_create_then_block2_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dm_ops_block1_write_of_a_large_payload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dm_ops_block1_follows_a_smaller_block_size, setup, teardown),
     };

@@ -463,66 +463,288 @@ static void test_observe_cancel_from_its_own_callback(void **state)
     assert_int_equal(stat_obs(f), 0);
 }
 
-static void test_R6_observations_end_when_the_registration_expires(void **state)
+static size_t stat_parked(fx *f)
+{
+    tether_server_stats st;
+    tether_server_get_stats(f->srv, &st);
+    return st.parked;
+}
+
+/* The GET after a new Register: Observe 0, o's token, to dev. */
+static void expect_reobserve(fx *f, const tether_peer *dev, const obs_req *o)
+{
+    uint32_t v = 99;
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_CON);
+    assert_int_equal(f->msg.code, TETHER_COAP_GET);
+    assert_string_equal(fx_path(f), "3303/0/5700");
+    assert_int_equal(tether_coap_observe(&f->msg, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(f->msg.tkl, o->tkl);
+    assert_memory_equal(f->msg.token, o->token, o->tkl); /* RFC 7641 §4.1 */
+    assert_true(tether_peer_equal(&f->out_peer, dev));
+}
+
+static void test_R21_observation_outlives_expiry_and_comes_back_on_register(void **state)
 {
     fx *f = *state;
     char rid[16];
     tether_peer dev = reg(f, "d", rid);
     olog l = {0};
-    obs_req o = observe(f, &dev, &l, NULL, 1);
+    obs_req o = observe(f, &dev, &l, NULL, 1), o2;
 
     fx_at(f, f->now + 60000);
     assert_null(tether_server_find_ep(f->srv, "d", 1));
-    assert_int_equal(l.finals, 1);
-    assert_int_equal(l.status, TETHER_ERR_CANCELLED);
-    assert_string_equal(l.reason, "ep=d's registration expired (R6)");
-    assert_int_equal(fx_last(f)->type, TETHER_SERVER_EV_OBSERVE_END);
+    assert_int_equal(l.finals, 0); /* parked, not ended */
+    assert_int_equal(fx_count(f, TETHER_SERVER_EV_OBSERVE_END), 0);
     assert_int_equal(stat_obs(f), 0);
-    notify(f, &dev, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 2, NULL, "x", 1);
+    assert_int_equal(stat_parked(f), 1);
+    /* A notification from its last address while parked is still taken. */
+    notify(f, &dev, &o, TETHER_COAP_CON, TETHER_COAP_CONTENT, 2, NULL, "21.0", 4);
     assert_true(fx_pop(f));
-    assert_int_equal(f->msg.type, TETHER_COAP_RST);
+    assert_int_equal(f->msg.type, TETHER_COAP_ACK);
+    assert_int_equal(l.calls, 2);
+    assert_string_equal(l.payload[1], "21.0");
+    /* ... but not from anywhere else. */
+    {
+        tether_peer other = fx_peer(0, 7);
+        notify(f, &other, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 3, NULL, "66", 2);
+        assert_true(fx_pop(f));
+        assert_int_equal(f->msg.type, TETHER_COAP_RST);
+        assert_int_equal(l.calls, 2);
+    }
+    /* Register again: the observation carries over and is observed again. */
+    (void)reg(f, "d", rid);
+    expect_reobserve(f, &dev, &o);
+    o2 = keep(f);
+    assert_int_equal(stat_obs(f), 1);
+    assert_int_equal(stat_parked(f), 0);
+    /* Stored notifications (R21) come first, as separate responses ... */
+    notify(f, &dev, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 3, NULL, "22.0", 4);
+    notify(f, &dev, &o, TETHER_COAP_CON, TETHER_COAP_CONTENT, 4, NULL, "23.0", 4);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_ACK); /* not RST */
+    /* ... then the piggybacked answer to the GET, after its request ended. */
+    notify(f, &dev, &o2, TETHER_COAP_ACK, TETHER_COAP_CONTENT, 5, NULL, "24.0", 4);
+    assert_false(fx_pop(f));
+    assert_int_equal(l.calls, 5);
+    assert_string_equal(l.payload[2], "22.0");
+    assert_string_equal(l.payload[3], "23.0");
+    assert_string_equal(l.payload[4], "24.0");
+    assert_int_equal(l.finals, 0);
+    restart(f);
+    assert_int_equal(l.finals, 1);
 }
 
-static void test_R15_observations_end_when_the_registration_is_replaced(void **state)
+static void test_R15_observations_carry_over_to_the_new_registration(void **state)
 {
     fx *f = *state;
     char rid[16];
     tether_peer dev = reg(f, "d", rid);
     olog a = {0}, b = {0};
+    obs_req oa, ob;
+    tether_server_req_id ida, idb;
 
-    (void)observe(f, &dev, &a, NULL, 1);
-    (void)observe(f, &dev, &b, NULL, 1);
+    oa = observe(f, &dev, &a, &ida, 1);
+    ob = observe(f, &dev, &b, &idb, 1);
     assert_int_equal(stat_obs(f), 2);
     (void)reg(f, "d", rid);
+    assert_int_equal(a.finals, 0);
+    assert_int_equal(b.finals, 0);
+    expect_reobserve(f, &dev, &oa);
+    /* The client answers without Observe: it no longer observes. */
+    notify(f, &dev, &oa, TETHER_COAP_ACK, TETHER_COAP_NOT_FOUND, -1, NULL, NULL, 0);
     assert_int_equal(a.finals, 1);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(a.code, TETHER_COAP_NOT_FOUND);
+    expect_reobserve(f, &dev, &ob);
+    assert_false(fx_pop(f));
+    /* An RST to the second ends it with RESET. */
+    {
+        uint8_t rst[4] = {0x70, 0x00, (uint8_t)(f->msg.mid >> 8), (uint8_t)f->msg.mid};
+        assert_int_equal(tether_server_recv(f->srv, f->now, &dev, rst, sizeof(rst)), 0);
+    }
     assert_int_equal(b.finals, 1);
-    assert_non_null(strstr(a.reason, "registered again (R15)"));
+    assert_int_equal(b.status, TETHER_ERR_RESET);
     assert_int_equal(fx_count(f, TETHER_SERVER_EV_OBSERVE_END), 2);
     assert_int_equal(stat_obs(f), 0);
+    assert_int_equal(tether_server_cancel(f->srv, f->now, ida, TETHER_SERVER_CANCEL_PASSIVE),
+                     TETHER_ERR_NOT_FOUND);
 }
 
-static void test_R14_observations_end_on_a_new_address_and_on_deregister(void **state)
+/* With one exchange slot, the GETs after a Register go out one by one as
+ * each is answered (the wait FIFO), each with its observation's token. */
+static void test_R21_reobservations_wait_for_free_slots(void **state)
+{
+    fx *f = *state;
+    char rid[16];
+    tether_peer dev;
+    olog l[3];
+    obs_req o[3];
+    tether_server_stats st;
+
+    memset(l, 0, sizeof(l));
+    f->cfg.coap.max_exchanges = 1;
+    restart(f);
+    dev = reg(f, "d", rid);
+    for (int i = 0; i < 3; i++)
+        o[i] = observe(f, &dev, &l[i], NULL, 1);
+    (void)reg(f, "d", rid);
+    for (int i = 0; i < 3; i++) {
+        obs_req again;
+        expect_reobserve(f, &dev, &o[i]);
+        again = keep(f);
+        assert_false(fx_pop(f)); /* one at a time */
+        tether_server_get_stats(f->srv, &st);
+        assert_int_equal(st.waiting, (size_t)(2 - i));
+        notify(f, &dev, &again, TETHER_COAP_ACK, TETHER_COAP_CONTENT, 5, NULL, "again", 5);
+        assert_int_equal(l[i].calls, 2);
+        assert_string_equal(l[i].payload[1], "again");
+    }
+    assert_false(fx_pop(f));
+    tether_server_get_stats(f->srv, &st);
+    assert_int_equal(st.observations, 3);
+    /* Ending one while it waits takes it out of the FIFO. */
+    (void)reg(f, "d", rid);
+    expect_reobserve(f, &dev, &o[0]);
+    o[0] = keep(f);
+    assert_int_equal(tether_server_cancel(f->srv, f->now, l[1].id, TETHER_SERVER_CANCEL_PASSIVE), 0);
+    tether_server_get_stats(f->srv, &st);
+    assert_int_equal(st.waiting, 1);
+    notify(f, &dev, &o[0], TETHER_COAP_ACK, TETHER_COAP_CONTENT, 9, NULL, "x", 1);
+    expect_reobserve(f, &dev, &o[2]);
+    restart(f);
+}
+
+static void test_R14_observations_follow_the_client_to_a_new_address(void **state)
 {
     fx *f = *state;
     char rid[16];
     tether_peer dev = reg(f, "d", rid), moved = fx_peer(1, 9);
-    olog a = {0}, b = {0};
-    tether_server_req_id ida;
+    olog a = {0};
+    obs_req o;
 
-    (void)observe(f, &dev, &a, &ida, 1);
-    /* An Update from the same address keeps it. */
-    assert_int_equal(fx_update(f, &dev, rid, NULL, NULL), TETHER_COAP_CHANGED);
-    assert_int_equal(a.finals, 0);
-    /* From a new one (R14) it would never match again: ended. */
+    o = observe(f, &dev, &a, NULL, 1);
     assert_int_equal(fx_update(f, &moved, rid, NULL, NULL), TETHER_COAP_CHANGED);
+    assert_int_equal(a.finals, 0);
+    /* Taken from the registration's current address only. */
+    notify(f, &dev, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 2, NULL, "old", 3);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_RST);
+    notify(f, &moved, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 3, NULL, "new", 3);
+    assert_false(fx_pop(f));
+    assert_int_equal(a.calls, 2);
+    assert_string_equal(a.payload[1], "new");
+    /* De-register parks it; obs_park_s later it ends with a reason. */
+    assert_int_equal(fx_deregister(f, &moved, rid), TETHER_COAP_DELETED);
+    assert_int_equal(a.finals, 0);
+    assert_int_equal(stat_parked(f), 1);
+    assert_int_equal(tether_server_next_deadline(f->srv), f->now + f->cfg.obs_park_s * 1000ull);
+    fx_at(f, f->now + f->cfg.obs_park_s * 1000ull - 1);
+    assert_int_equal(a.finals, 0);
+    fx_at(f, f->now + 1);
     assert_int_equal(a.finals, 1);
     assert_int_equal(a.status, TETHER_ERR_CANCELLED);
-    assert_non_null(strstr(a.reason, "moved to a new address (R14)"));
-    (void)observe(f, &moved, &b, NULL, 1);
-    assert_true(tether_peer_equal(&f->out_peer, &moved));
-    assert_int_equal(fx_deregister(f, &moved, rid), TETHER_COAP_DELETED);
+    assert_non_null(strstr(a.reason, "did not register again within 90000 s"));
+    assert_int_equal(stat_parked(f), 0);
+    notify(f, &moved, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 4, NULL, "x", 1);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_RST);
+}
+
+static void test_R21_parked_observations_are_bounded_oldest_endpoint_first(void **state)
+{
+    fx *f = *state;
+    char ida[16], idb[16];
+    tether_peer pa = fx_peer(0, 1), pb = fx_peer(0, 2);
+    olog a = {0}, b = {0};
+    obs_req o;
+
+    f->cfg.obs_park_max = 1;
+    restart(f);
+    assert_int_equal(fx_register(f, &pa, "ep=a&lt=60", "</3303/0>", ida), TETHER_COAP_CREATED);
+    assert_int_equal(fx_register(f, &pb, "ep=b&lt=60", "</3303/0>", idb), TETHER_COAP_CREATED);
+    assert_int_equal(tether_server_observe(f->srv, f->now, "a", "/3303/0/5700",
+                                           TETHER_SERVER_NO_FORMAT, on_obs, &a, NULL), 0);
+    assert_true(fx_pop(f));
+    o = keep(f);
+    notify(f, &pa, &o, TETHER_COAP_ACK, TETHER_COAP_CONTENT, 1, NULL, "1", 1);
+    assert_int_equal(tether_server_observe(f->srv, f->now, "b", "/3303/0/5700",
+                                           TETHER_SERVER_NO_FORMAT, on_obs, &b, NULL), 0);
+    assert_true(fx_pop(f));
+    o = keep(f);
+    notify(f, &pb, &o, TETHER_COAP_ACK, TETHER_COAP_CONTENT, 1, NULL, "1", 1);
+    assert_int_equal(fx_deregister(f, &pa, ida), TETHER_COAP_DELETED);
+    assert_int_equal(stat_parked(f), 1);
+    f->now += 1000;
+    assert_int_equal(fx_deregister(f, &pb, idb), TETHER_COAP_DELETED);
+    /* a left first: it gives way. */
+    assert_int_equal(a.finals, 1);
+    assert_int_equal(a.status, TETHER_ERR_CANCELLED);
+    assert_non_null(strstr(a.reason, "obs_park_max"));
+    assert_int_equal(b.finals, 0);
+    assert_int_equal(stat_parked(f), 1);
+    restart(f);
     assert_int_equal(b.finals, 1);
-    assert_string_equal(b.reason, "ep=d de-registered");
+}
+
+static void test_observe_parking_off_ends_observations_with_the_registration(void **state)
+{
+    fx *f = *state;
+    char rid[16];
+    tether_peer dev;
+    olog l = {0};
+    obs_req o;
+
+    f->cfg.obs_park_s = 0;
+    restart(f);
+    dev = reg(f, "d", rid);
+    o = observe(f, &dev, &l, NULL, 1);
+    assert_int_equal(fx_deregister(f, &dev, rid), TETHER_COAP_DELETED);
+    assert_int_equal(l.finals, 1);
+    assert_int_equal(l.status, TETHER_ERR_CANCELLED);
+    assert_string_equal(l.reason, "ep=d de-registered");
+    notify(f, &dev, &o, TETHER_COAP_NON, TETHER_COAP_CONTENT, 2, NULL, "x", 1);
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_RST);
+}
+
+/* Observations hold no CoAP exchange slot: many more than max_exchanges
+ * live at once, and a Read still finds a slot. */
+static void test_observe_observations_hold_no_exchange_slot(void **state)
+{
+    fx *f = *state;
+    char rid[16];
+    tether_peer dev;
+    olog l[6];
+    obs_req o[6];
+    tether_server_stats st;
+
+    memset(l, 0, sizeof(l));
+    f->cfg.coap.max_exchanges = 2;
+    restart(f);
+    dev = reg(f, "d", rid);
+    for (int i = 0; i < 6; i++)
+        o[i] = observe(f, &dev, &l[i], NULL, 1);
+    tether_server_get_stats(f->srv, &st);
+    assert_int_equal(st.observations, 6);
+    assert_int_equal(st.coap.exchanges_in_flight, 0);
+    for (int i = 0; i < 6; i++) {
+        notify(f, &dev, &o[i], TETHER_COAP_CON, TETHER_COAP_CONTENT, 2, NULL, "n", 1);
+        assert_true(fx_pop(f));
+        assert_int_equal(f->msg.type, TETHER_COAP_ACK);
+        assert_int_equal(l[i].calls, 2);
+    }
+    /* A retransmitted CON notification gets its ACK again, once delivered. */
+    f->mid--;
+    notify(f, &dev, &o[5], TETHER_COAP_CON, TETHER_COAP_CONTENT, 2, NULL, "n", 1);
+    f->mid++;
+    assert_true(fx_pop(f));
+    assert_int_equal(f->msg.type, TETHER_COAP_ACK);
+    assert_int_equal(l[5].calls, 2);
+    restart(f);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(l[i].finals, 1);
 }
 
 static void test_observe_server_free_ends_observations(void **state)
@@ -555,9 +777,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_observe_cancel_passive_then_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_observe_cancel_active_sends_observe_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_observe_cancel_from_its_own_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_observations_end_when_the_registration_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R15_observations_end_when_the_registration_is_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R14_observations_end_on_a_new_address_and_on_deregister, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R21_observation_outlives_expiry_and_comes_back_on_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R15_observations_carry_over_to_the_new_registration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R21_reobservations_wait_for_free_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R14_observations_follow_the_client_to_a_new_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R21_parked_observations_are_bounded_oldest_endpoint_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_observe_parking_off_ends_observations_with_the_registration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_observe_observations_hold_no_exchange_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_observe_server_free_ends_observations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

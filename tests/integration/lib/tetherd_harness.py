@@ -46,7 +46,10 @@ def fail(msg):
 
 class Tetherd:
     def __init__(self, *args):
-        cmd = [os.path.join(BUILD, "tetherd"), "--coap", "127.0.0.1:0"] + list(args)
+        cmd = [os.path.join(BUILD, "tetherd"), "--coap", "127.0.0.1:0", "--http", "off"] + list(args)
+        # Tests share the build directory: no ./tether-data unless asked.
+        if "--store" not in args:
+            cmd += ["--store", "memory"]
         # In a sanitizer build, freed memory sits in ASan's quarantine and
         # would read as growth in the memory checks: turn it off.
         env = dict(os.environ)
