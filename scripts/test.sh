@@ -2,13 +2,15 @@
 # The whole test suite, as CI runs it: installs what is missing, then
 #   1. a normal build and ctest,
 #   2. an ASan+UBSan build and ctest,
-#   3. a clang libFuzzer build, each target run for TETHER_FUZZ_SECONDS (30).
+#   3. a clang libFuzzer build, each target run for TETHER_FUZZ_SECONDS (15;
+#      a smoke run that keeps CI short: the committed seeds are replayed in
+#      both builds above, and TETHER_FUZZ_SECONDS=600 is a real campaign).
 # Warnings are errors in every build. Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${TETHER_JOBS:-2}
-fuzz_seconds=${TETHER_FUZZ_SECONDS:-30}
+fuzz_seconds=${TETHER_FUZZ_SECONDS:-15}
 
 bash scripts/deps.sh
 

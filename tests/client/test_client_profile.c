@@ -3,7 +3,8 @@
  * client source, the exchange layer and the text codec are compiled in
  * here with that profile's switches and sizes (the library's own copies are
  * then not linked), and the client is driven through what a device does --
- * Register, Reads and Writes in each format, Discover, a retransmitted
+ * Register, Reads and Writes in each format it has (text/plain, opaque,
+ * TLV; JSON, SenML and CBOR are compiled out), Discover, a retransmitted
  * request, an Update with the new lifetime, Disable -- asserting the bytes
  * it sends. Observation and queue mode are compiled out in this profile (an
  * Observe is answered as a Read; bindings are "U"). Keep the definitions below in step with footprint.sh and the
@@ -139,6 +140,18 @@ static void test_client_profile_register_read_write(void **state)
     assert_int_equal(h_put_text(&h, "3303/0/5750", "kitchen", &d), TETHER_COAP_CHANGED);
     assert_string_equal(temp_type, "kitchen");
     assert_int_equal(h_put_text(&h, "3303/0/5700", "1.5", &d), TETHER_COAP_METHOD_NOT_ALLOWED);
+
+    /* JSON, SenML and CBOR are compiled out: as formats never heard of. */
+    assert_int_equal(h_get(&h, "3303/0", TETHER_FMT_JSON, &d), TETHER_COAP_NOT_ACCEPTABLE);
+    assert_int_equal(h_get(&h, "3303/0", TETHER_FMT_SENML_JSON, &d), TETHER_COAP_NOT_ACCEPTABLE);
+    assert_int_equal(h_get(&h, "3303/0/5750", TETHER_FMT_CBOR, &d), TETHER_COAP_NOT_ACCEPTABLE);
+    {
+        h_req r = {TETHER_COAP_PUT, "3303/0/5750", TETHER_FMT_SENML_JSON, -1,
+                   "[{\"vs\":\"x\"}]", 12, NULL, 0};
+        h_request(&h, 0, &r, &d);
+        assert_int_equal(d.m.code, TETHER_COAP_UNSUPPORTED_CONTENT_FORMAT);
+        assert_string_equal(temp_type, "kitchen");
+    }
 
     /* R22: a binding this build cannot take is refused; /3/0/16 says "U". */
     assert_int_equal(h_put_text(&h, "1/0/7", "UQ", &d), TETHER_COAP_BAD_REQUEST);
