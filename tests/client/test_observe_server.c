@@ -9,15 +9,6 @@
 #include "common/duo.h"
 #include "client/observe_harness.h"
 
-typedef struct note {
-    int status;
-    uint8_t code;
-    uint8_t final;
-    char payload[32];
-    uint32_t seq;
-    tether_time when;
-} note;
-
 typedef struct world {
     harness h; /* the client; its server 0 is the engine below */
     sensor s;
@@ -47,18 +38,7 @@ static void srv_event(void *user, tether_time now, const tether_server_event *ev
 static void on_note(void *arg, tether_time now, int status, const tether_server_response *r)
 {
     world *w = arg;
-    note *n;
-
-    assert_true(w->nnotes < 64);
-    n = &w->notes[w->nnotes++];
-    memset(n, 0, sizeof(*n));
-    n->status = status;
-    n->code = r->code;
-    n->final = r->final;
-    n->seq = r->has_seq ? r->observe_seq : 0;
-    n->when = now;
-    if (r->payload_len > 0 && r->payload_len < sizeof(n->payload))
-        memcpy(n->payload, r->payload, r->payload_len);
+    duo_note(w->notes, &w->nnotes, now, status, r);
 }
 
 static void on_read(void *arg, tether_time now, int status, const tether_server_response *r)

@@ -92,4 +92,33 @@ H_UNUSED static void duo_run_until(harness *h, tether_server *srv, const tether_
     h->now = to;
 }
 
+/* What an observation callback received, for the tests to look at. */
+typedef struct note {
+    int status;
+    uint8_t code;
+    uint8_t final;
+    char payload[32];
+    uint32_t seq;
+    tether_time when;
+} note;
+
+/* Append what a tether_server_response_fn got to notes[*n] (64 at most);
+ * a payload of 32 bytes or more is left empty. Borrows everything. */
+H_UNUSED static void duo_note(note *notes, int *n, tether_time now, int status,
+                              const tether_server_response *r)
+{
+    note *x;
+
+    assert_true(*n < 64);
+    x = &notes[(*n)++];
+    memset(x, 0, sizeof(*x));
+    x->status = status;
+    x->code = r->code;
+    x->final = r->final;
+    x->seq = r->has_seq ? r->observe_seq : 0;
+    x->when = now;
+    if (r->payload_len > 0 && r->payload_len < sizeof(x->payload))
+        memcpy(x->payload, r->payload, r->payload_len);
+}
+
 #endif
