@@ -313,6 +313,38 @@ def main():
     check(upd["registration"]["lifetime"] == 90, "UPDATED %r" % upd)
     ok("write: replace /1/0/1 (type from the model), partial /1/0; "
        "the client's Update with lt=90 comes as UPDATED")
+    # Every content format end to end: Read object / instance / resource and a
+    # Write of /1/0/1 read back, in each format tether-client speaks.
+    for fmt in ("JSON", "SENML_JSON", "SENML_CBOR", "CBOR"):
+        j, _ = api.json("GET", "/api/clients/rest-dev/3/0/0?format=" + fmt)
+        check(j["success"] and j["content"]["kind"] == "singleResource" and
+              j["content"]["value"] == "Tether", "read /3/0/0 format=%s: %r" % (fmt, j))
+        j, _ = api.json("GET", "/api/clients/rest-dev/1/0/1?format=" + fmt)
+        check(j["success"] and j["content"]["value"] == 90, "read /1/0/1 format=%s: %r" % (fmt, j))
+        if fmt == "CBOR":
+            continue  # plain CBOR carries one resource only
+        j, _ = api.json("GET", "/api/clients/rest-dev/3/0?format=" + fmt)
+        res = {r["id"]: r for r in j["content"].get("resources", [])}
+        check(j["success"] and j["content"]["kind"] == "instance" and
+              res.get(0, {}).get("value") == "Tether" and res[2]["value"] == "rest-dev",
+              "read /3/0 format=%s: %r" % (fmt, j))
+        j, _ = api.json("GET", "/api/clients/rest-dev/1?format=" + fmt)
+        inst = j["content"].get("instances", [])
+        check(j["success"] and j["content"]["kind"] == "obj" and inst and
+              {r["id"]: r for r in inst[0]["resources"]}[1]["value"] == 90,
+              "read /1 format=%s: %r" % (fmt, j))
+    for i, fmt in enumerate(("JSON", "SENML_JSON", "SENML_CBOR", "CBOR")):
+        v = 91 + i
+        j, _ = api.json("PUT", "/api/clients/rest-dev/1/0/1?format=" + fmt,
+                        {"kind": "singleResource", "id": 1, "value": v})
+        check(j["status"] == "CHANGED", "write /1/0/1 format=%s: %r" % (fmt, j))
+        j, _ = api.json("GET", "/api/clients/rest-dev/1/0/1?format=" + fmt)
+        check(j["content"]["value"] == v, "read back /1/0/1 format=%s: %r" % (fmt, j))
+    j, _ = api.json("PUT", "/api/clients/rest-dev/1/0/1",
+                    {"kind": "singleResource", "id": 1, "value": 90})
+    check(j["status"] == "CHANGED", "write /1/0/1 back to 90: %r" % j)
+    ok("formats: read /3/0/0, /1/0/1, /3/0, /1 in JSON, SENML_JSON, SENML_CBOR (and CBOR "
+       "for one resource), write /1/0/1 in each and read it back")
     api.json("PUT", "/api/clients/rest-dev/1/0/1", b"{not json", want=400)
     api.json("PUT", "/api/clients/rest-dev/1/0/1", {"kind": "singleResource", "value": "x"},
              want=400)
