@@ -519,6 +519,17 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
             uint8_t *payload = NULL;
             tether_lwm2m_path obj = tether_lwm2m_path_make(1, p.ids[0], 0, 0, 0);
             char opath[8];
+            if (!has_id && ct != TETHER_FMT_TLV) {
+                /* Only TLV can leave the id out: the other formats' records
+                 * name /o/i/r, so the device would read instance 0. */
+                free(recs);
+                cJSON_Delete(node);
+                op_free(op);
+                return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                        "create %s in format %u needs the new instance's "
+                                        "\"id\" (only TLV can leave it to the device)",
+                                        path, (unsigned)ct);
+            }
             err = encode_create(ct, &obj, has_id, recs, nrec, &payload, &req.len);
             if (err != 0) {
                 free(recs);

@@ -400,19 +400,41 @@ def main():
     ok("observe: first value, NOTIFICATION on the stream, tether_observations 1 -> 0 on cancel")
 
     # --- Create, Delete ----------------------------------------------------------------------------
+    # tether-client's /3303 takes Create and Delete (not of /3303/0, the sensor).
+    api.json("POST", "/api/clients/rest-dev/3303?format=SENML_JSON",
+             {"kind": "instance", "resources": [
+                 {"kind": "singleResource", "id": 5700, "value": 20.5}]}, want=400)
+    for fmt, iid in (("TLV", {}), ("SENML_JSON", {"id": 1})):  # TLV: the device picks 1
+        j, _ = api.json("POST", "/api/clients/rest-dev/3303?format=" + fmt,
+                        dict({"kind": "instance", "resources": [
+                            {"kind": "singleResource", "id": 5700, "value": 20.5}]}, **iid))
+        check(j["status"] == "CREATED" and j["code"] == "2.01" and j["success"] and
+              j.get("location") == "/3303/1", "create /3303 in %s: %r" % (fmt, j))
+        j, _ = api.json("GET", "/api/clients/rest-dev/3303/1/5700")
+        check(j["status"] == "CONTENT" and j["content"]["value"] == 20.5,
+              "read the created /3303/1/5700 (%s): %r" % (fmt, j))
+        j, _ = api.json("DELETE", "/api/clients/rest-dev/3303/1")
+        check(j["status"] == "DELETED" and j["success"], "delete /3303/1: %r" % j)
+        j, _ = api.json("GET", "/api/clients/rest-dev/3303/1")
+        check(j["status"] == "NOT_FOUND", "read /3303/1 after delete: %r" % j)
     j, _ = api.json("POST", "/api/clients/rest-dev/3303",
-                    {"kind": "instance", "id": 1, "resources": [
+                    {"kind": "instance", "id": 0, "resources": [
                         {"kind": "singleResource", "id": 5700, "value": 20.5}]})
-    check(j["success"] is False and j["code"].startswith("4."), "create on tether-client: %r" % j)
+    check(j["success"] is False and j["code"] == "4.00", "create the existing /3303/0: %r" % j)
     j, _ = api.json("POST", "/api/clients/rest-dev/3303",
-                    {"kind": "instance", "resources": [
-                        {"kind": "singleResource", "id": 5701, "value": "Cel"}]})
-    check(j["code"].startswith("4.") or j["code"] == "2.01", "create without id: %r" % j)
+                    {"kind": "instance", "id": 2, "resources": [
+                        {"kind": "singleResource", "id": 5700, "value": 999.0}]})
+    check(j["success"] is False and j["code"] == "4.00", "create out of range: %r" % j)
+    j, _ = api.json("GET", "/api/clients/rest-dev/3303/2")
+    check(j["status"] == "NOT_FOUND", "a refused create left /3303/2: %r" % j)
     j, _ = api.json("DELETE", "/api/clients/rest-dev/3303/0")
-    check(j["success"] is False and j["code"].startswith("4."), "delete /3303/0: %r" % j)
+    check(j["success"] is False and j["code"] == "4.05", "delete /3303/0: %r" % j)
+    j, _ = api.json("DELETE", "/api/clients/rest-dev/1/0")
+    check(j["success"] is False and j["code"].startswith("4."), "delete /1/0: %r" % j)
     api.json("DELETE", "/api/clients/rest-dev/3303", want=400)
     api.json("POST", "/api/clients/rest-dev/3303", {"kind": "singleResource"}, want=400)
-    ok("create (with and without id) and delete reach the device; its 4.xx is HTTP 200")
+    ok("create /3303 (TLV, SENML_JSON) -> CREATED /3303/1, read it, delete -> DELETED, then "
+       "NOT_FOUND; refused creates and delete /3303/0: the device's 4.xx as HTTP 200")
 
     # --- request errors ----------------------------------------------------------------------------
     api.json("GET", "/api/clients/rest-dev/3/x/1", want=400)
