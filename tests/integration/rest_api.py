@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tetherd_harness import BUILD, Device, Tetherd, _children, fail  # noqa: E402
+from tetherd_harness import BUILD, DELETE, Device, Tetherd, _children, fail  # noqa: E402
 
 SRC = os.environ.get("TETHER_SOURCE_DIR",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -236,6 +236,24 @@ def main():
     c, _ = mute.register("ep=mute-1&lt=60&b=U")
     check(c == 65, "mute device: Register answered %d" % c)
     ev_mute.wait("REGISTRATION", lambda x: x["endpoint"] == "mute-1")
+
+    # An endpoint name holding '/', ' ' and '%' is reached by escaping them.
+    odd = Device(d.addr)
+    c, c_loc = odd.register("ep=we/ird ep%&lt=60&b=U")
+    check(c == 65, "odd device: Register answered %d" % c)
+    one, _ = api.json("GET", "/api/clients/we%2Fird%20ep%25")
+    check(one["endpoint"] == "we/ird ep%", "GET /api/clients/we%%2Fird%%20ep%%25: %r" % one)
+    lst, hd = api.json("GET", "/api/clients?prefix=we%2Fird%20e")
+    check([x["endpoint"] for x in lst] == ["we/ird ep%"], "prefix=we%%2Fird%%20e: %r" % lst)
+    lst, hd = api.json("GET", "/api/clients?prefix=we/ird+ep%25")
+    check([x["endpoint"] for x in lst] == ["we/ird ep%"], "prefix=we/ird+ep%%25: %r" % lst)
+    lst, hd = api.json("GET", "/api/clients?prefix=%72est")
+    check([x["endpoint"] for x in lst] == ["rest-dev"], "prefix=%%72est: %r" % lst)
+    api.json("GET", "/api/clients/we/ird%20ep%25", want=404)
+    check(odd.request(DELETE, c_loc)[1] == 66, "odd device: De-register failed")
+    api.json("GET", "/api/clients/we%2Fird%20ep%25", want=404)
+    ok("endpoint 'we/ird ep%%' reached as we%%2Fird%%20ep%%25; ?prefix= still decodes "
+       "%%-escapes and '+'")
 
     lst, hd = api.json("GET", "/api/clients")
     check(hd["X-Total-Count"] == "2" and [x["endpoint"] for x in lst] == ["mute-1", "rest-dev"],
@@ -483,8 +501,13 @@ def main():
                  "/" + "a" * 5000, "/api/clients/" + "e" * 300):
         st, _, _ = api.call("GET", path)
         check(st in (400, 404, 414), "GET %s: HTTP %d" % (path[:60], st))
-    st, _, _ = api.call("GET", "/api/clients/%00")  # MHD decodes it into "/api/clients/"
-    check(st in (200, 400, 404), "GET /api/clients/%%00: HTTP %d" % st)
+    # A NUL or an empty endpoint segment is no client (MHD used to decode %00
+    # into "/api/clients/" and answer the list).
+    for path in ("/api/clients/%00", "/api/clients/a%00b", "/api/clients/%00/3/0",
+                 "/api/clients//3/0", "/api/clients/rest-dev/3/0%00"):
+        st, _, raw = api.call("GET", path)
+        check(st in (400, 404) and json.loads(raw)["code"] == st,
+              "GET %s: HTTP %d %s" % (path, st, raw[:100]))
     slow.close()
     half.close()
     api.json("GET", "/api/clients/rest-dev")
@@ -510,7 +533,7 @@ def main():
     check(m1['tether_operation_duration_seconds_bucket{op="read",le="60"}'] >=
           m1['tether_operation_duration_seconds_bucket{op="read",le="0.1"}'], "buckets grow")
     check(m1["tether_registrations"] == 2 and
-          m1['tether_registrations_total{event="registered"}'] == 2, "registrations")
+          m1['tether_registrations_total{event="registered"}'] == 3, "registrations")
     check(m1['tether_events_total{type="notification"}'] >= 1, "events by type")
     check("tether_queue_depth" in m1 and m1["tether_event_stream_subscribers"] == 2,
           "queue depth / subscribers")
