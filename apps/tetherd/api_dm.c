@@ -40,7 +40,7 @@ static int format_arg(struct MHD_Connection *c, uint32_t *ct)
     unsigned long v;
 
     *ct = TETHER_SERVER_NO_FORMAT;
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         return 0;
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
         if (strcasecmp(s, formats[i].name) == 0) {
@@ -434,6 +434,13 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     req.timeout_ms = tmo;
     req.accept = TETHER_SERVER_NO_FORMAT;
     if (strcmp(method, "GET") == 0 && *suffix == '\0') {
+        /* A GET with Accept: 40 is a Discover to the device (LwM2M 1.0
+         * 5.4.2): say so rather than answer CONTENT that cannot decode. */
+        if (ct == TETHER_FMT_LINK)
+            return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                    "a Read cannot ask for LINK (that is a Discover): use "
+                                    "GET /api/clients/%s%s/discover",
+                                    ep, path);
         req.op = TETHER_SERVER_OP_READ;
         req.accept = ct;
     } else if (strcmp(method, "GET") == 0 && strcmp(suffix, "discover") == 0) {

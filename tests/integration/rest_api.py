@@ -459,6 +459,10 @@ def main():
     api.json("GET", "/api/clients/rest-dev/3/0/1/2/3", want=400)
     api.json("GET", "/api/clients/rest-dev/3/0/bogus", want=404)
     api.json("GET", "/api/clients/rest-dev/3/0?format=XML", want=400)
+    api.json("GET", "/api/clients/rest-dev/3/0?format=", want=400)
+    for fmt in ("LINK", "link", "40"):
+        j, _ = api.json("GET", "/api/clients/rest-dev/3/0?format=" + fmt, want=400)
+        check("/discover" in j["message"], "read format=%s: %r" % (fmt, j))
     api.json("GET", "/api/clients/rest-dev/3/0?timeout=0", want=400)
     api.json("PATCH", "/api/clients/rest-dev/3/0", want=405)
     api.json("POST", "/api/clients", want=405)
