@@ -37,46 +37,17 @@
 # Prints every run as it goes, then a summary; exits 1 if a run failed.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}
-nullrd_src=${NULLRD_SRC:-$root/../shared/tools/nullrd.c}
-pairs=${PAIRS:-5}
-duration=${DURATION:-5}
 sections=${SECTIONS:-throughput latency storm memory}
-[ "$pairs" -ge 3 ] || { echo "PAIRS must be at least 3" >&2; exit 2; }
-
-tmp=$(mktemp -d)
-spid=""
-cleanup() {
-  if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
+nullrd_src=${NULLRD_SRC:-$root/../shared/tools/nullrd.c}
 
 # --- build ------------------------------------------------------------------
 
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  if grep -q '^TETHER_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-    echo "$build is a sanitizer build; use another BUILD_DIR" >&2; exit 2
-  fi
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j2 --target tetherd tether-bench >/dev/null
-  gcc -O2 -Wall -Wextra -pthread -o "$build/nullrd" "$nullrd_src"
-fi
-for b in tetherd tether-bench nullrd; do
-  [ -x "$build/$b" ] || { echo "missing $build/$b" >&2; exit 2; }
-done
-btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-
-ulimit -n "$(ulimit -Hn)" # 10,000 device sockets in one tether-bench
-tck=$(getconf CLK_TCK)
+build_tether
+[ "${SKIP_BUILD:-0}" = 1 ] || gcc -O2 -Wall -Wextra -pthread -o "$build/nullrd" "$nullrd_src"
+need tetherd tether-bench nullrd
 
 # --- servers ----------------------------------------------------------------
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # start KIND [ARGS...]: KIND tetherd, nullrd (--threads 1) or nullrd2
 # (--threads 2). Sets spid and sport; the server's stderr is $tmp/server.log.
@@ -92,36 +63,15 @@ start() {
     nullrd2) "$build/nullrd" "$sport" --threads 2 2>"$tmp/server.log" & ready=listening ;;
   esac
   spid=$!
-  for _ in $(seq 200); do
-    grep -q "$ready" "$tmp/server.log" 2>/dev/null && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.025
-  done
-  echo "$kind did not start:" >&2; cat "$tmp/server.log" >&2; exit 1
+  wait_ready "$kind" "$ready"
 }
 
-# stop: SIGTERM the server by PID; fail if it had died or exits non-zero.
-stop() {
-  local rc=0
-  kill -0 "$spid" 2>/dev/null || { echo "server $spid died during the run:" >&2; tail -5 "$tmp/server.log" >&2; exit 1; }
-  kill "$spid"; wait "$spid" || rc=$?
-  spid=""
-  [ $rc -eq 0 ] || { echo "server exited $rc:" >&2; tail -5 "$tmp/server.log" >&2; exit 1; }
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # Datagrams the kernel dropped on the server's socket (full receive buffer).
 sock_drops() { ss -Huamn "sport = :$sport" | sed -n 's/.*skmem:(.*,d\([0-9]*\)).*/\1/p' | head -1; }
 
-# field NAME FILE: the value of NAME=... on the RESULT line (the
-# REGISTERED line with regfield).
-field() { grep '^RESULT' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -1; }
+# regfield NAME FILE: as field, on the REGISTERED line.
 regfield() { grep '^REGISTERED' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -1; }
-
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-minmax() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo ".." hi}'; }
-col() { awk -v k="$1" -v w="$2" -F'\t' '$1 == k && $2 == w {print $3}' "$tmp/results.tsv"; }
 
 # run KIND BENCH_ARGS...: one fresh server, one tether-bench run; sets
 # cpu_us (server CPU per request) and drops (datagrams the kernel dropped
@@ -139,13 +89,7 @@ run() {
   stop
 }
 
-: >"$tmp/results.tsv"
-rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$tmp/results.tsv"; }
-
-echo "# bench/server_figures.sh: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
-     "load average $(cut -d' ' -f1-3 /proc/loadavg), build $build ($btype)," \
-     "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
-echo "# PAIRS=$pairs DURATION=$duration"
+header bench/server_figures.sh
 
 # --- 1. throughput --------------------------------------------------------------
 

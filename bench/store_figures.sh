@@ -21,39 +21,10 @@
 # "1000 10000"), SKIP_BUILD=1. Exits 1 if a run failed.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}
-pairs=${PAIRS:-5}
-duration=${DURATION:-5}
 sizes=${SIZES:-1000 10000}
-[ "$pairs" -ge 3 ] || { echo "PAIRS must be at least 3" >&2; exit 2; }
-
-tmp=$(mktemp -d)
-spid=""
-cleanup() {
-  if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  if grep -q '^TETHER_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-    echo "$build is a sanitizer build; use another BUILD_DIR" >&2; exit 2
-  fi
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j2 --target tetherd tether-bench >/dev/null
-fi
-for b in tetherd tether-bench; do
-  [ -x "$build/$b" ] || { echo "missing $build/$b" >&2; exit 2; }
-done
-btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-ulimit -n "$(ulimit -Hn)"
-tck=$(getconf CLK_TCK)
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/lib.sh"
+build_tether
+need tetherd tether-bench
 
 # start KIND: tetherd with the store of KIND, fresh --data; sets spid, sport.
 start() {
@@ -67,39 +38,14 @@ start() {
   sport=$(free_port)
   "$build/tetherd" --coap "127.0.0.1:$sport" "${args[@]}" 2>"$tmp/server.log" &
   spid=$!
-  for _ in $(seq 200); do
-    grep -q ready "$tmp/server.log" 2>/dev/null && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.025
-  done
-  echo "tetherd $1 did not start:" >&2; cat "$tmp/server.log" >&2; exit 1
+  wait_ready "tetherd $1" ready
 }
-
-stop() {
-  local rc=0
-  kill -0 "$spid" 2>/dev/null || { echo "tetherd died during the run:" >&2; tail -5 "$tmp/server.log" >&2; exit 1; }
-  kill "$spid"; wait "$spid" || rc=$?
-  spid=""
-  [ $rc -eq 0 ] || { echo "tetherd exited $rc:" >&2; tail -5 "$tmp/server.log" >&2; exit 1; }
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-field() { grep '^RESULT' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -1; }
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-minmax() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo ".." hi}'; }
-: >"$tmp/results.tsv"
-rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$tmp/results.tsv"; }
-col() { awk -v k="$1" -v w="$2" -F'\t' '$1 == k && $2 == w {print $3}' "$tmp/results.tsv"; }
 
 rows() {
   python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from registrations").fetchone()[0])' "$tmp/data/tether.db"
 }
 
-echo "# bench/store_figures.sh: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
-     "load average $(cut -d' ' -f1-3 /proc/loadavg), build $build ($btype)," \
-     "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')," \
-     "SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'), data on $(df -T "$tmp" | awk 'NR == 2 {print $2}')"
-echo "# PAIRS=$pairs DURATION=$duration"
+header bench/store_figures.sh "SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'), data on $(df -T "$tmp" | awk 'NR == 2 {print $2}')"
 
 kinds="memory sqlite sqlite-always"
 for n in $sizes; do

@@ -11,6 +11,7 @@
  * HTTP 200 with "success": false; only a missing answer is an HTTP error
  * (504 timeout, 502 reset or broken transfer, 410 registration gone). */
 #include "http_internal.h"
+#include "api_parse.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,55 +23,9 @@
 #include "tether/lwm2m_fmt.h"
 #include "tether/os.h"
 
-static const struct {
-    const char *name;
-    uint32_t ct;
-} formats[] = {
-    {"TEXT", TETHER_FMT_TEXT},   {"OPAQUE", TETHER_FMT_OPAQUE},
-    {"TLV", TETHER_FMT_TLV},     {"JSON", TETHER_FMT_JSON},
-    {"SENML_JSON", TETHER_FMT_SENML_JSON}, {"SENML_CBOR", TETHER_FMT_SENML_CBOR},
-    {"CBOR", TETHER_FMT_CBOR},   {"LINK", TETHER_FMT_LINK},
-};
-
-/* ?format=: a name above (any case) or a number. Returns 0, or -1 if bad. */
-static int format_arg(struct MHD_Connection *c, uint32_t *ct)
+static const char *query_arg(void *user, const char *name)
 {
-    const char *s = http_arg(c, "format");
-    char *end;
-    unsigned long v;
-
-    *ct = TETHER_SERVER_NO_FORMAT;
-    if (s == NULL)
-        return 0;
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-        if (strcasecmp(s, formats[i].name) == 0) {
-            *ct = formats[i].ct;
-            return 0;
-        }
-    if (*s < '0' || *s > '9')
-        return -1;
-    v = strtoul(s, &end, 10);
-    if (*end != '\0' || v > 65535)
-        return -1;
-    *ct = (uint32_t)v;
-    return 0;
-}
-
-/* ?timeout= seconds (decimals allowed), 0 < t <= 3600. */
-static int timeout_arg(struct MHD_Connection *c, uint32_t *ms)
-{
-    const char *s = http_arg(c, "timeout");
-    char *end;
-    double t;
-
-    *ms = HTTP_DM_TIMEOUT_S * 1000u;
-    if (s == NULL)
-        return 0;
-    t = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(t > 0) || t > 3600)
-        return -1;
-    *ms = (uint32_t)ceil(t * 1000.0);
-    return 0;
+    return http_arg(user, name);
 }
 
 /* --- the answer ---------------------------------------------------------------- */
@@ -306,51 +261,6 @@ static int encode_create(uint32_t ct, const tether_lwm2m_path *obj, int has_id,
     }
 }
 
-static int attrs_arg(struct MHD_Connection *c, tether_server_attrs *a, char *why, size_t cap)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-        int is_float;
-    } names[] = {{"pmin", TETHER_ATTR_PMIN, 0}, {"pmax", TETHER_ATTR_PMAX, 0},
-                 {"gt", TETHER_ATTR_GT, 1},     {"lt", TETHER_ATTR_LT, 1},
-                 {"st", TETHER_ATTR_ST, 1}};
-
-    memset(a, 0, sizeof(*a));
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const char *s = http_arg(c, names[i].name);
-        tether_lwm2m_value v;
-        if (s == NULL)
-            continue;
-        if (*s == '\0') {
-            a->clear |= names[i].bit;
-            continue;
-        }
-        if (tether_lwm2m_text_decode((const uint8_t *)s, strlen(s),
-                                     names[i].is_float ? TETHER_LWM2M_FLOAT
-                                                       : TETHER_LWM2M_UNSIGNED,
-                                     &v) != 0 ||
-            (!names[i].is_float && v.u > UINT32_MAX)) {
-            snprintf(why, cap, "%s=%s is not a %s", names[i].name, s,
-                     names[i].is_float ? "number" : "number of seconds");
-            return -1;
-        }
-        a->set |= names[i].bit;
-        switch (names[i].bit) {
-        case TETHER_ATTR_PMIN: a->pmin = (uint32_t)v.u; break;
-        case TETHER_ATTR_PMAX: a->pmax = (uint32_t)v.u; break;
-        case TETHER_ATTR_GT: a->gt = v.f; break;
-        case TETHER_ATTR_LT: a->lt = v.f; break;
-        default: a->st = v.f; break;
-        }
-    }
-    if (a->set == 0 && a->clear == 0) {
-        snprintf(why, cap, "give at least one of pmin, pmax, gt, lt, st");
-        return -1;
-    }
-    return 0;
-}
-
 static enum MHD_Result cancel_observe(tetherd_http *h, struct MHD_Connection *c, const char *ep,
                                       const char *path)
 {
@@ -389,43 +299,29 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     tether_lwm2m_path p;
     tether_server_request req;
     tether_server_attrs attrs;
+    api_dm_target t;
     uint32_t ct, tmo;
-    size_t n = strlen(rest);
     dm_op *op;
     int err;
 
     /* rest: "/3/0/1" or "/3/0/1/observe" (a trailing '/' is dropped). */
-    if (n > 0 && rest[n - 1] == '/')
-        n--;
-    {
-        const char *last = rest + n;
-        while (last > rest && last[-1] != '/')
-            last--;
-        if (last < rest + n && (*last < '0' || *last > '9')) {
-            static const char *const sfx[] = {"discover", "attributes", "observe"};
-            size_t sl = (size_t)(rest + n - last);
-            for (size_t i = 0; i < 3; i++)
-                if (strlen(sfx[i]) == sl && strncmp(last, sfx[i], sl) == 0)
-                    suffix = sfx[i];
-            if (*suffix == '\0')
-                return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such API path: .../%.*s",
-                                        (int)sl, last);
-            n = (size_t)(last - rest) - 1;
-        }
-    }
-    if (n == 0 || n >= sizeof(path) || tether_lwm2m_path_parse(&p, rest, n) != 0 ||
-        p.len == 0)
+    err = api_parse_dm_target(rest, strlen(rest), &t);
+    if (err == API_PARSE_NO_SUCH_SUFFIX)
+        return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such API path: .../%.*s",
+                                (int)t.bad_len, rest + t.bad_off);
+    if (err != 0)
         return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "'%.*s' is not an LwM2M path",
-                                (int)(n < 64 ? n : 64), rest);
-    memcpy(path, rest, n);
-    path[n] = '\0';
+                                (int)t.bad_len, rest + t.bad_off);
+    p = t.p;
+    suffix = t.suffix;
+    memcpy(path, t.path, sizeof(path));
     if (tether_server_find_ep(h->srv, ep, strlen(ep)) == NULL)
         return http_reply_error(c, MHD_HTTP_NOT_FOUND, "ep=%s is not registered", ep);
-    if (format_arg(c, &ct) != 0)
+    if (api_parse_format(http_arg(c, "format"), &ct) != 0)
         return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                 "format must be TEXT, OPAQUE, TLV, JSON, SENML_JSON, "
                                 "SENML_CBOR, CBOR, LINK or a number");
-    if (timeout_arg(c, &tmo) != 0)
+    if (api_parse_timeout(http_arg(c, "timeout"), HTTP_DM_TIMEOUT_S * 1000u, &tmo) != 0)
         return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                 "timeout must be a number of seconds, 0 < timeout <= 3600");
 
@@ -446,7 +342,7 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     } else if (strcmp(method, "GET") == 0 && strcmp(suffix, "discover") == 0) {
         req.op = TETHER_SERVER_OP_DISCOVER;
     } else if (strcmp(method, "PUT") == 0 && strcmp(suffix, "attributes") == 0) {
-        if (attrs_arg(c, &attrs, why, sizeof(why)) != 0)
+        if (api_parse_attrs(query_arg, c, &attrs, why, sizeof(why)) != 0)
             return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
         req.op = TETHER_SERVER_OP_WRITE_ATTRS;
         req.attrs = &attrs;

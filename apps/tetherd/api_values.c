@@ -4,17 +4,18 @@
  * them with the object models, become an obj / instance / singleResource /
  * multiResource / resourceInstance node for the request's path. In: a
  * Write or Create body becomes tether_lwm2m_records, each value typed by
- * the node's "type" or, without one, by the object model. Integers are
- * written as exact decimals (cJSON would round them through a double); on
- * input a decimal string is taken too, for integers beyond 2^53, and, as
+ * the node's "type" or, without one, by the object model. Integers and
+ * floats are written as exact decimals (cJSON would round integers through
+ * a double and print a float only to within an epsilon); on input a decimal string is taken too, for integers beyond 2^53, and, as
  * Leshan's own UI sends them, numbers and booleans as text ("21.5",
  * "true"). */
-#include "http_internal.h"
+#include "api_values.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tether/coap.h"
 #include "tether/lwm2m.h"
@@ -132,7 +133,17 @@ static cJSON *value_json(const tether_lwm2m_value *v, int *type)
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v->u);
         return cJSON_CreateRaw(buf);
     case TETHER_LWM2M_FLOAT:
-        return isfinite(v->f) ? cJSON_CreateNumber(v->f) : cJSON_CreateNull();
+        /* The shortest of 15..17 digits that reads back as exactly v->f:
+         * cJSON's own printing settles for 15 digits within an epsilon,
+         * which loses the last bit of 96.53888888888889. */
+        if (!isfinite(v->f))
+            return cJSON_CreateNull();
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, sizeof(buf), "%.*g", prec, v->f);
+            if (strtod(buf, NULL) == v->f)
+                break;
+        }
+        return cJSON_CreateRaw(buf);
     case TETHER_LWM2M_BOOLEAN: return cJSON_CreateBool(v->b != 0);
     case TETHER_LWM2M_OPAQUE: return hex_json(v->bytes.ptr, v->bytes.len);
     case TETHER_LWM2M_OBJLNK:
@@ -325,7 +336,10 @@ static int json_int(const cJSON *j, int is_unsigned, int64_t *i, uint64_t *u)
 {
     if (cJSON_IsNumber(j)) {
         double d = j->valuedouble;
-        if (d != floor(d) || fabs(d) > 9007199254740992.0 || (is_unsigned && d < 0))
+        /* +-2^53 itself may be a neighbour rounded by the parse
+         * (9007199254740993 reads as 2^53): beyond 2^53 - 1 only a
+         * decimal string is exact. */
+        if (d != floor(d) || fabs(d) >= 9007199254740992.0 || (is_unsigned && d < 0))
             return -1;
         if (is_unsigned)
             *u = (uint64_t)d;

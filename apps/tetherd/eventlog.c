@@ -317,7 +317,7 @@ void tetherd_notice(const char *msg)
 
 /* --- events ------------------------------------------------------------------ */
 
-static const char *event_name(tether_server_event_type t)
+const char *tetherd_event_name(int t)
 {
     switch (t) {
     case TETHER_SERVER_EV_REGISTERED: return "registered";
@@ -330,8 +330,8 @@ static const char *event_name(tether_server_event_type t)
     case TETHER_SERVER_EV_OBSERVE_END: return "observe_end";
     case TETHER_SERVER_EV_SLEEPING: return "sleeping";
     case TETHER_SERVER_EV_AWAKE: return "awake";
+    default: return NULL;
     }
-    return "?";
 }
 
 static void field_objects(line *l, const tether_server_reg *r)
@@ -385,6 +385,7 @@ static void field_changes(line *l, unsigned changed)
 void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev)
 {
     const tether_server_reg *r = ev->reg;
+    const char *name = tetherd_event_name(ev->type);
     char addr[TETHER_UDP_ADDRSTR_MAX], b[8];
     int level = TETHER_LOG_INFO;
     line l;
@@ -397,7 +398,7 @@ void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev
         return;
     tether_udp_peer_str(tether_server_reg_peer(r), addr, sizeof(addr));
     start(&l, level);
-    field_str(&l, "event", event_name(ev->type));
+    field_str(&l, "event", name ? name : "?");
     field_str(&l, "ep", tether_server_reg_ep(r));
     field_str(&l, "id", tether_server_reg_id(r));
     field_str(&l, "addr", addr);

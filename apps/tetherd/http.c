@@ -8,6 +8,7 @@
  * every connection a device-management request suspends is resumed by the
  * request's callback, or by tetherd_http_stop() cancelling it. */
 #include "http_internal.h"
+#include "api_parse.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -15,6 +15,7 @@
 
 #include "http_internal.h"
 #include "store.h"
+#include "tetherd.h"
 
 #define N_OPS 10 /* tether_server_op 1..9 */
 #define N_EVENTS 11
@@ -137,23 +138,6 @@ static void head(out *o, const char *name, const char *type, const char *help)
     put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static const char *event_label(int t)
-{
-    switch (t) {
-    case TETHER_SERVER_EV_REGISTERED: return "registered";
-    case TETHER_SERVER_EV_UPDATED: return "updated";
-    case TETHER_SERVER_EV_DEREGISTERED: return "deregistered";
-    case TETHER_SERVER_EV_EXPIRED: return "expired";
-    case TETHER_SERVER_EV_REPLACED: return "replaced";
-    case TETHER_SERVER_EV_LIFETIME: return "lifetime";
-    case TETHER_SERVER_EV_NOTIFICATION: return "notification";
-    case TETHER_SERVER_EV_OBSERVE_END: return "observe_end";
-    case TETHER_SERVER_EV_SLEEPING: return "sleeping";
-    case TETHER_SERVER_EV_AWAKE: return "awake";
-    default: return NULL;
-    }
-}
-
 enum MHD_Result metrics_reply(tetherd_http *h, struct MHD_Connection *c)
 {
     tether_server_stats st;
@@ -187,8 +171,8 @@ enum MHD_Result metrics_reply(tetherd_http *h, struct MHD_Connection *c)
         (unsigned long long)st.sync_failed);
     head(&o, "tether_events_total", "counter", "Engine events since start, by type.");
     for (int t = 1; t < N_EVENTS; t++)
-        if (event_label(t) != NULL)
-            put(&o, "tether_events_total{type=\"%s\"} %llu\n", event_label(t),
+        if (tetherd_event_name(t) != NULL)
+            put(&o, "tether_events_total{type=\"%s\"} %llu\n", tetherd_event_name(t),
                 (unsigned long long)g.events[t]);
     head(&o, "tether_operations_total", "counter",
          "Device-management operations through the REST API, by kind and result.");

@@ -66,6 +66,11 @@ void tetherd_log(void *user, int level, const char *module, const char *msg);
  * --log-level so that an operator always sees where tetherd listens. */
 void tetherd_notice(const char *msg);
 
+/* An engine event's name in the event log and the metrics ("registered",
+ * "observe_end", ...): a static string; NULL for a type tetherd does not
+ * know. */
+const char *tetherd_event_name(int t);
+
 /* One event line (tether_server_event_fn shape; user unused). */
 void tetherd_on_event(void *user, tether_time now, const tether_server_event *ev);
 

@@ -1344,14 +1344,6 @@ static void on_response(tether_coap_ctx *ctx, tether_time now, const tether_peer
             return;
         }
         /* Accepted: acknowledged, and its duplicates absorbed, like ours. */
-        if (msg->type == TETHER_COAP_CON) {
-            dentry *e = dd_insert(ctx, peer, msg->mid, now, DF_CON);
-            if (send_empty(ctx, peer, TETHER_COAP_ACK, msg->mid) == 0)
-                e->flags |= DF_ACKED;
-        } else {
-            (void)dd_insert(ctx, peer, msg->mid, now, 0);
-        }
-        return;
     }
     if (msg->type == TETHER_COAP_CON) {
         dentry *e = dd_insert(ctx, peer, msg->mid, now, DF_CON);
@@ -1360,7 +1352,8 @@ static void on_response(tether_coap_ctx *ctx, tether_time now, const tether_peer
     } else {
         (void)dd_insert(ctx, peer, msg->mid, now, 0);
     }
-    deliver(ctx, s, now, msg);
+    if (s != NULL)
+        deliver(ctx, s, now, msg);
 }
 
 static void on_ack(tether_coap_ctx *ctx, tether_time now, const tether_peer *peer,

@@ -10,9 +10,9 @@
  * end to end with the server engine (tether/server.h) decoding what the
  * client answers into typed values, and encoding what the client takes.
  * CBOR cases run when the build has libcbor (the descriptor says). */
-#include "client/client_harness.h"
+#define DUO_SEED 0xF00D
+#include "common/duo.h"
 #include "tether/lwm2m_fmt.h"
-#include "tether/server.h"
 
 /* --- /32770 "gizmo": one resource of each type -------------------------------------- */
 
@@ -740,17 +740,6 @@ typedef struct got {
     char str[24][32];
 } got;
 
-static uint32_t srv_rng = 0xF00D;
-
-static void srv_rand(void *user, void *buf, size_t len)
-{
-    (void)user;
-    for (size_t i = 0; i < len; i++) {
-        srv_rng = srv_rng * 1103515245u + 12345u;
-        ((uint8_t *)buf)[i] = (uint8_t)(srv_rng >> 16);
-    }
-}
-
 static void on_got(void *arg, tether_time now, int status, const tether_server_response *r)
 {
     got *g = arg;
@@ -773,22 +762,7 @@ static void on_got(void *arg, tether_time now, int status, const tether_server_r
 
 static void pump(world *w)
 {
-    uint8_t buf[1500];
-    tether_peer p;
-    size_t len;
-    int moved;
-
-    do {
-        moved = 0;
-        while (tether_client_send(w->h.c, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
-        }
-        while (tether_server_send(w->srv, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            (void)tether_client_recv(w->h.c, w->h.now, &w->h.peers[0], buf, len);
-        }
-    } while (moved);
+    duo_pump(&w->h, w->srv, &w->client_peer, NULL, NULL);
 }
 
 static void world_setup(world *w)
@@ -803,11 +777,7 @@ static void world_setup(world *w)
     assert_int_equal(tether_client_add_object(w->h.c, w->h.now, &gizmo_obj, &w->gs), 0);
     h_add_server(&w->h, 0, 1, 600, NULL);
     w->client_peer = h_peer(9);
-    tether_server_config_default(&cfg);
-    cfg.rand = srv_rand;
-    cfg.coap.max_exchanges = 16;
-    cfg.coap.dedup_entries = 64;
-    cfg.coap.txq_bytes = 64 * 1024;
+    duo_config(&cfg);
     assert_int_equal(tether_server_new(&w->srv, &cfg, NULL, w), 0);
     assert_int_equal(tether_client_start(w->h.c, w->h.now), 0);
     pump(w);

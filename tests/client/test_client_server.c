@@ -6,8 +6,7 @@
  * Registration Interface; the server's device management drives the
  * client's Server object (R8, R20, R23). A "link" flag drops datagrams both
  * ways to simulate a partition (R6, R7). */
-#include "client/client_harness.h"
-#include "tether/server.h"
+#include "common/duo.h"
 
 typedef struct sev {
     int type;
@@ -26,17 +25,6 @@ typedef struct world {
     int responses;
     uint8_t last_code;
 } world;
-
-static uint32_t srv_rng = 0xC0FFEE;
-
-static void srv_rand(void *user, void *buf, size_t len)
-{
-    (void)user;
-    for (size_t i = 0; i < len; i++) {
-        srv_rng = srv_rng * 1103515245u + 12345u;
-        ((uint8_t *)buf)[i] = (uint8_t)(srv_rng >> 16);
-    }
-}
 
 static void srv_event(void *user, tether_time now, const tether_server_event *ev)
 {
@@ -63,44 +51,13 @@ static void on_response(void *arg, tether_time now, int status, const tether_ser
 /* Move datagrams both ways until neither engine has anything to send. */
 static void pump(world *w)
 {
-    uint8_t buf[1500];
-    tether_peer p;
-    size_t len;
-    int moved;
-
-    do {
-        moved = 0;
-        while (tether_client_send(w->h.c, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            if (!w->link_down)
-                (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
-        }
-        while (tether_server_send(w->srv, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            assert_true(tether_peer_equal(&p, &w->client_peer)); /* R14 */
-            if (!w->link_down)
-                (void)tether_client_recv(w->h.c, w->h.now, &w->h.peers[0], buf, len);
-        }
-    } while (moved);
+    duo_pump(&w->h, w->srv, &w->client_peer, &w->link_down, NULL);
 }
 
 /* Run both engines' timers up to `to`, pumping after each. */
 static void run_until(world *w, tether_time to)
 {
-    pump(w);
-    for (;;) {
-        tether_time a = tether_client_next_deadline(w->h.c);
-        tether_time b = tether_server_next_deadline(w->srv);
-        tether_time d = a < b ? a : b;
-        if (d > to)
-            break;
-        if (d > w->h.now)
-            w->h.now = d;
-        assert_int_equal(tether_client_on_timeout(w->h.c, w->h.now), 0);
-        assert_int_equal(tether_server_on_timeout(w->srv, w->h.now), 0);
-        pump(w);
-    }
-    w->h.now = to;
+    duo_run_until(&w->h, w->srv, &w->client_peer, &w->link_down, NULL, to);
 }
 
 static int count(const world *w, int type)
@@ -130,11 +87,7 @@ static void setup(world *w, int64_t lt)
     h_init_client(&w->h);
     h_add_server(&w->h, 0, 1, lt, NULL);
     w->client_peer = h_peer(9);
-    tether_server_config_default(&cfg);
-    cfg.rand = srv_rand;
-    cfg.coap.max_exchanges = 16;
-    cfg.coap.dedup_entries = 64;
-    cfg.coap.txq_bytes = 64 * 1024;
+    duo_config(&cfg);
     assert_int_equal(tether_server_new(&w->srv, &cfg, &cb, w), 0);
     assert_int_equal(tether_client_start(w->h.c, w->h.now), 0);
     pump(w);

@@ -6,17 +6,8 @@
  * callbacks receive (values in order, Observe values, timing) proves the
  * client's side. Queue mode: the server holds a request for the sleeping
  * client and delivers it when a notification wakes the client. */
+#include "common/duo.h"
 #include "client/observe_harness.h"
-#include "tether/server.h"
-
-typedef struct note {
-    int status;
-    uint8_t code;
-    uint8_t final;
-    char payload[32];
-    uint32_t seq;
-    tether_time when;
-} note;
 
 typedef struct world {
     harness h; /* the client; its server 0 is the engine below */
@@ -30,20 +21,9 @@ typedef struct world {
     int srv_sleeping, srv_awake;
 } world;
 
-static uint32_t srv_rng = 0xC0FFEE;
-
 /* Nonzero: the server ends observations with the registration
  * (obs_park_s 0), as servers that do not keep them across a Disable. */
 static int server_forgets;
-
-static void srv_rand(void *user, void *buf, size_t len)
-{
-    (void)user;
-    for (size_t i = 0; i < len; i++) {
-        srv_rng = srv_rng * 1103515245u + 12345u;
-        ((uint8_t *)buf)[i] = (uint8_t)(srv_rng >> 16);
-    }
-}
 
 static void srv_event(void *user, tether_time now, const tether_server_event *ev)
 {
@@ -58,18 +38,7 @@ static void srv_event(void *user, tether_time now, const tether_server_event *ev
 static void on_note(void *arg, tether_time now, int status, const tether_server_response *r)
 {
     world *w = arg;
-    note *n;
-
-    assert_true(w->nnotes < 64);
-    n = &w->notes[w->nnotes++];
-    memset(n, 0, sizeof(*n));
-    n->status = status;
-    n->code = r->code;
-    n->final = r->final;
-    n->seq = r->has_seq ? r->observe_seq : 0;
-    n->when = now;
-    if (r->payload_len > 0 && r->payload_len < sizeof(n->payload))
-        memcpy(n->payload, r->payload, r->payload_len);
+    duo_note(w->notes, &w->nnotes, now, status, r);
 }
 
 static void on_read(void *arg, tether_time now, int status, const tether_server_response *r)
@@ -91,40 +60,12 @@ static void on_done(void *arg, tether_time now, int status, const tether_server_
 
 static void pump(world *w)
 {
-    uint8_t buf[1500];
-    tether_peer p;
-    size_t len;
-    int moved;
-
-    do {
-        moved = 0;
-        while (tether_client_send(w->h.c, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
-        }
-        while (tether_server_send(w->srv, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            (void)tether_client_recv(w->h.c, w->h.now, &w->h.peers[0], buf, len);
-        }
-    } while (moved);
+    duo_pump(&w->h, w->srv, &w->client_peer, NULL, NULL);
 }
 
 static void run_until(world *w, tether_time to)
 {
-    pump(w);
-    for (;;) {
-        tether_time a = tether_client_next_deadline(w->h.c);
-        tether_time b = tether_server_next_deadline(w->srv);
-        tether_time d = a < b ? a : b;
-        if (d > to)
-            break;
-        if (d > w->h.now)
-            w->h.now = d;
-        assert_int_equal(tether_client_on_timeout(w->h.c, w->h.now), 0);
-        assert_int_equal(tether_server_on_timeout(w->srv, w->h.now), 0);
-        pump(w);
-    }
-    w->h.now = to;
+    duo_run_until(&w->h, w->srv, &w->client_peer, NULL, NULL, to);
 }
 
 /* Client "dev1" with the sensor, lifetime lt, binding, registered with the
@@ -142,11 +83,7 @@ static void setup(world *w, int64_t lt, const char *binding)
     assert_int_equal(tether_client_add_object(w->h.c, w->h.now, &sensor_obj, &w->s), 0);
     h_add_server(&w->h, 0, 1, lt, binding);
     w->client_peer = h_peer(9);
-    tether_server_config_default(&cfg);
-    cfg.rand = srv_rand;
-    cfg.coap.max_exchanges = 16;
-    cfg.coap.dedup_entries = 64;
-    cfg.coap.txq_bytes = 64 * 1024;
+    duo_config(&cfg);
     if (server_forgets)
         cfg.obs_park_s = 0;
     assert_int_equal(tether_server_new(&w->srv, &cfg, &cb, w), 0);

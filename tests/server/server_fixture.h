@@ -153,6 +153,26 @@ static inline void fx_stop(fx *f)
     assert_int_equal(f->mem.live, 0);
 }
 
+/* cmocka setup and teardown: *state is a started fx with the defaults,
+ * owned by the test until fx_teardown stops (no allocation may be left
+ * live) and frees it. */
+static inline int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof(fx));
+    fx_config(f);
+    fx_start(f);
+    *state = f;
+    return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+    fx *f = *state;
+    fx_stop(f);
+    free(f);
+    return 0;
+}
+
 static inline tether_peer fx_peer(uint16_t iface, uint8_t n)
 {
     tether_peer p;

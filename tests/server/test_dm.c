@@ -6,15 +6,6 @@
 
 #include "tether/lwm2m_tlv.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
 static int setup_write(void **state)
 {
     fx *f = calloc(1, sizeof(fx));
@@ -23,14 +14,6 @@ static int setup_write(void **state)
     f->cfg.default_lifetime_s = 3600;
     fx_start(f);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
     return 0;
 }
 
@@ -720,25 +703,25 @@ static void test_R10_sync_allocates_nothing_when_warm(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_R10_read_single_instance_adopts_lifetime, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_read_single_instance_tlv_answer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_read_object_picks_our_ssid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_read_object_without_ssid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_read_failure_keeps_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_register_with_lt_sends_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_read_overtaken_by_update_with_lt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_write_single_instance, setup_write, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_write_finds_instance_first, setup_write, teardown),
-        cmocka_unit_test_setup_teardown(test_server_read_callback_exactly_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_write_and_execute_on_the_wire, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_write_too_large_fails_without_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_sync_waits_for_a_free_slot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_register_storm_all_get_their_lifetime_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_slot_wait_is_bounded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_free_cancels_pending_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R14_requests_go_to_latest_address_and_socket, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_callbacks_may_send_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R10_sync_allocates_nothing_when_warm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_single_instance_adopts_lifetime, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_single_instance_tlv_answer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_object_picks_our_ssid, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_object_without_ssid, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_failure_keeps_default, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_register_with_lt_sends_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_read_overtaken_by_update_with_lt, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_write_single_instance, setup_write, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_write_finds_instance_first, setup_write, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_read_callback_exactly_once, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_write_and_execute_on_the_wire, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_write_too_large_fails_without_callback, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_sync_waits_for_a_free_slot, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_register_storm_all_get_their_lifetime_read, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_slot_wait_is_bounded, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_free_cancels_pending_requests, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R14_requests_go_to_latest_address_and_socket, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_callbacks_may_send_requests, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R10_sync_allocates_nothing_when_warm, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

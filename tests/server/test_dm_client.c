@@ -7,9 +7,10 @@
  * server's callbacks receive, and what the client's objects hold after,
  * prove both sides. Observation end to end is in
  * tests/client/test_observe_server.c. */
+#define DUO_SEED 0xBEEF
+#include "common/duo.h"
 #include "client/observe_harness.h"
 #include "tether/model.h"
-#include "tether/server.h"
 
 typedef struct got {
     int calls;
@@ -34,17 +35,6 @@ typedef struct world {
     tether_model_registry *models;
     tether_peer client_peer;
 } world;
-
-static uint32_t srv_rng = 0xBEEF;
-
-static void srv_rand(void *user, void *buf, size_t len)
-{
-    (void)user;
-    for (size_t i = 0; i < len; i++) {
-        srv_rng = srv_rng * 1103515245u + 12345u;
-        ((uint8_t *)buf)[i] = (uint8_t)(srv_rng >> 16);
-    }
-}
 
 static void on_got(void *arg, tether_time now, int status, const tether_server_response *r)
 {
@@ -74,23 +64,7 @@ static void on_got(void *arg, tether_time now, int status, const tether_server_r
 
 static void pump(world *w)
 {
-    uint8_t buf[1500];
-    tether_peer p;
-    size_t len;
-    int moved;
-
-    do {
-        moved = 0;
-        while (tether_client_send(w->h.c, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            (void)tether_server_recv(w->srv, w->h.now, &w->client_peer, buf, len);
-        }
-        while (tether_server_send(w->srv, w->h.now, &p, buf, sizeof(buf), &len) == 0 && len > 0) {
-            moved = 1;
-            assert_true(tether_peer_equal(&p, &w->client_peer)); /* R14 */
-            (void)tether_client_recv(w->h.c, w->h.now, &w->h.peers[0], buf, len);
-        }
-    } while (moved);
+    duo_pump(&w->h, w->srv, &w->client_peer, NULL, NULL);
 }
 
 static void setup_world(world *w)
@@ -106,12 +80,8 @@ static void setup_world(world *w)
     h_add_server(&w->h, 0, 1, 600, NULL);
     w->client_peer = h_peer(9);
     assert_int_equal(tether_model_registry_new(&w->models, NULL, NULL), 0);
-    tether_server_config_default(&cfg);
-    cfg.rand = srv_rand;
+    duo_config(&cfg);
     cfg.models = w->models;
-    cfg.coap.max_exchanges = 16;
-    cfg.coap.dedup_entries = 64;
-    cfg.coap.txq_bytes = 64 * 1024;
     assert_int_equal(tether_server_new(&w->srv, &cfg, NULL, w), 0);
     assert_int_equal(tether_client_start(w->h.c, w->h.now), 0);
     pump(w);

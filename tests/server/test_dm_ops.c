@@ -12,23 +12,6 @@
 
 #include "tether/lwm2m_tlv.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 /* --- helpers ------------------------------------------------------------------ */
 
 typedef struct rlog {
@@ -909,26 +892,26 @@ static void test_dm_ops_block1_follows_a_smaller_block_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_dm_ops_read_with_accept_under_the_root, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_discover_parses_links_and_attributes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_create_reads_the_new_instance_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_delete_an_instance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_write_attributes_query, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_write_attributes_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_execute_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_timeout_per_call_and_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_coap_gives_up_before_the_default_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_cancel_by_the_caller, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_callbacks_chain_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_requests_fail_when_the_registration_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_requests_fail_on_deregister, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R15_requests_fail_when_the_registration_is_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_is_reassembled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_too_large, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_to_execute_continues_with_post, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block1_create_then_block2_answer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block1_write_of_a_large_payload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dm_ops_block1_follows_a_smaller_block_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_read_with_accept_under_the_root, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_discover_parses_links_and_attributes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_create_reads_the_new_instance_id, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_delete_an_instance, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_write_attributes_query, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_write_attributes_validation, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_execute_arguments, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_timeout_per_call_and_default, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_coap_gives_up_before_the_default_timeout, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_cancel_by_the_caller, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_callbacks_chain_requests, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R6_requests_fail_when_the_registration_expires, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_requests_fail_on_deregister, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R15_requests_fail_when_the_registration_is_replaced, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_is_reassembled, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_too_large, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block2_answer_to_execute_continues_with_post, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block1_create_then_block2_answer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block1_write_of_a_large_payload, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dm_ops_block1_follows_a_smaller_block_size, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

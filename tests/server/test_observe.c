@@ -8,23 +8,6 @@
 
 #include "server/dm_internal.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 /* --- helpers ------------------------------------------------------------------- */
 
 #define MAXN 16
@@ -768,23 +751,23 @@ static void test_observe_server_free_ends_observations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_observe_sends_get_with_observe_and_its_own_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_notifications_in_order_stale_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_observe_sends_get_with_observe_and_its_own_token, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_notifications_in_order_stale_dropped, fx_setup, fx_teardown),
         cmocka_unit_test(test_observe_freshness_rule_wraps_around),
-        cmocka_unit_test_setup_teardown(test_observe_notification_in_blocks_is_completed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_answer_without_observe_ends_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_reset_or_silence_fails_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_cancel_passive_then_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_cancel_active_sends_observe_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_cancel_from_its_own_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R21_observation_outlives_expiry_and_comes_back_on_register, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R15_observations_carry_over_to_the_new_registration, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R21_reobservations_wait_for_free_slots, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R14_observations_follow_the_client_to_a_new_address, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R21_parked_observations_are_bounded_oldest_endpoint_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_parking_off_ends_observations_with_the_registration, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_observations_hold_no_exchange_slot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observe_server_free_ends_observations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_observe_notification_in_blocks_is_completed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_answer_without_observe_ends_it, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_reset_or_silence_fails_it, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_cancel_passive_then_rst, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_cancel_active_sends_observe_1, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_cancel_from_its_own_callback, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R21_observation_outlives_expiry_and_comes_back_on_register, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R15_observations_carry_over_to_the_new_registration, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R21_reobservations_wait_for_free_slots, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R14_observations_follow_the_client_to_a_new_address, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R21_parked_observations_are_bounded_oldest_endpoint_first, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_parking_off_ends_observations_with_the_registration, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_observations_hold_no_exchange_slot, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observe_server_free_ends_observations, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

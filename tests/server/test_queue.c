@@ -9,23 +9,6 @@
 
 #include "server/dm_internal.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 typedef struct qlog {
     int calls;
     int status;
@@ -441,17 +424,17 @@ static void test_queue_cancel_a_queued_request(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_queue_client_sleeps_after_the_awake_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_requests_wait_for_the_next_update, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_awake_window_restarts_on_each_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_is_bounded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_keeps_order_and_times_from_sending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_1_1_q_parameter_and_plain_u, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_binding_without_q_sends_the_queue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_notification_wakes_the_client, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R15_queued_requests_move_to_the_new_registration, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_queued_requests_fail_when_the_registration_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_cancel_a_queued_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_client_sleeps_after_the_awake_window, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_requests_wait_for_the_next_update, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_awake_window_restarts_on_each_message, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_is_bounded, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_keeps_order_and_times_from_sending, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_1_1_q_parameter_and_plain_u, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_binding_without_q_sends_the_queue, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_notification_wakes_the_client, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R15_queued_requests_move_to_the_new_registration, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R6_queued_requests_fail_when_the_registration_expires, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_cancel_a_queued_request, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,23 +6,6 @@
 
 #include "tether/lwm2m.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 /* R1: Register 2.01 + Location-Path rd/{id}, Update 2.04, De-register 2.02;
  * afterwards the location is gone (4.04). */
 static void test_R1_register_update_deregister(void **state)
@@ -573,29 +556,29 @@ static void test_rd_retransmitted_register_is_not_repeated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_R1_register_update_deregister, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_location_ids_are_short_and_distinct, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R13_register_without_ep_is_400, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R13_endpoints_are_distinct_registrations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R16_lifetime_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R16_lwm2m_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R16_all_parameters_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R17_every_valid_binding_is_accepted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R17_invalid_bindings_are_400, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R17_binding_grammar_of_1_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R18_security_object_not_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_payload_root_ct_ver, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_bad_payloads, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R15_register_again_replaces, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R14_update_from_new_address_repoints, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_update_changes_what_it_carries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_invalid_update_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_unknown_paths_and_methods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_malformed_datagrams_do_not_hurt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_block1_register, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_block1_too_large_is_413, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_registration_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rd_retransmitted_register_is_not_repeated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R1_register_update_deregister, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_location_ids_are_short_and_distinct, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R13_register_without_ep_is_400, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R13_endpoints_are_distinct_registrations, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R16_lifetime_range, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R16_lwm2m_version, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R16_all_parameters_recorded, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R17_every_valid_binding_is_accepted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R17_invalid_bindings_are_400, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R17_binding_grammar_of_1_1, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R18_security_object_not_stored, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_payload_root_ct_ver, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_bad_payloads, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R15_register_again_replaces, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R14_update_from_new_address_repoints, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_update_changes_what_it_carries, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_invalid_update_changes_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_unknown_paths_and_methods, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_malformed_datagrams_do_not_hurt, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_block1_register, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_block1_too_large_is_413, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_registration_limit, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rd_retransmitted_register_is_not_repeated, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

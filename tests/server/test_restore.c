@@ -9,23 +9,6 @@
 
 #include "tether/lwm2m.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 /* A saved registration's storage, as a store would keep it. */
 typedef struct saved {
     tether_server_saved_reg s;
@@ -339,12 +322,12 @@ static void test_restore_queue_mode(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_restore_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_restored_expires_on_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_respects_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_before_clock_origin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_queue_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_round_trip, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R6_restored_expires_on_time, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_refuses, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_respects_limit, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_before_clock_origin, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_queue_mode, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

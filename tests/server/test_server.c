@@ -5,23 +5,6 @@
  * registration. */
 #include "server/server_fixture.h"
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(fx));
-    fx_config(f);
-    fx_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fx_stop(f);
-    free(f);
-    return 0;
-}
-
 /* R6: removed at exactly last Register + lifetime, reported as expired;
  * the location answers 4.04 afterwards. */
 static void test_R6_expires_at_exactly_lifetime(void **state)
@@ -267,16 +250,16 @@ static void test_server_times_and_foreach(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_R6_expires_at_exactly_lifetime, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_times_and_foreach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_update_restarts_lifetime, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R6_grace_period, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R8_update_with_lt_changes_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_R4_default_lifetime_applies_until_synchronised, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_mass_expiry_is_sliced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_update_path_allocates_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_new_rejects_bad_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_memory_per_registration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_R6_expires_at_exactly_lifetime, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_times_and_foreach, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R6_update_restarts_lifetime, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R6_grace_period, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R8_update_with_lt_changes_expiry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_R4_default_lifetime_applies_until_synchronised, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_mass_expiry_is_sliced, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_update_path_allocates_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_new_rejects_bad_config, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_memory_per_registration, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
