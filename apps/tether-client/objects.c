@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tether-client's application objects: /4/0, /6/0 and /3303/0 (see
- * objects.h for what they are and why they live here). Each is a static
+/* tether-client's application objects: /4/0, /6/0 and /3303/0, plus the
+ * /3303 instances a server creates (see objects.h for what they are and
+ * why they live here). Each is a static
  * tether_client_object table plus handlers over struct app_objects; the
  * engine checks ids and operations before a handler runs. */
 #include "objects.h"
@@ -121,12 +122,34 @@ static const tether_client_res_def temp_res[] = {
     {T_UNITS, TETHER_LWM2M_OP_R, TETHER_LWM2M_STRING, 0},
 };
 
+/* Instances: 0 (the simulated sensor), then the created ones. */
+static int32_t temp_next_instance(void *user, int32_t prev)
+{
+    const app_objects *o = user;
+
+    for (int32_t i = prev + 1; i <= APP_TEMP_EXTRA; i++)
+        if (i == 0 || o->extra_used[i - 1])
+            return i;
+    return -1;
+}
+
 static int temp_read(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
                      tether_lwm2m_value *out)
 {
     app_objects *o = user;
-    (void)iid;
     (void)riid;
+    if (iid != 0) { /* a created instance: its fixed value */
+        double v = o->extra_value[iid - 1];
+        switch (rid) {
+        case T_MIN:
+        case T_MAX:
+        case T_VALUE: *out = tether_lwm2m_value_float(v); return 0;
+        case T_RANGE_MIN: *out = tether_lwm2m_value_float(RANGE_LOW); return 0;
+        case T_RANGE_MAX: *out = tether_lwm2m_value_float(RANGE_HIGH); return 0;
+        case T_UNITS: *out = tether_lwm2m_value_cstr("Cel"); return 0;
+        default: return TETHER_CLIENT_REFUSE(TETHER_COAP_NOT_FOUND);
+        }
+    }
     switch (rid) {
     case T_MIN: *out = tether_lwm2m_value_float(o->temp_min / 10.0); return 0;
     case T_MAX: *out = tether_lwm2m_value_float(o->temp_max / 10.0); return 0;
@@ -146,18 +169,67 @@ static int temp_execute(void *user, uint16_t iid, uint16_t rid, const uint8_t *a
     (void)len;
     if (rid != T_RESET)
         return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
+    if (iid != 0)
+        return 0; /* a created instance's min and max are its value */
     o->temp_min = o->temp_max = o->temp;
     o->reset_pending = 1; /* a handler may not call the engine: reported by run */
     return 0;
 }
 
+/* Only a Create writes here (the resources are read-only to Write): it
+ * may give the Sensor Value, and Units as "Cel"; the rest are derived. */
+static int temp_write(void *user, uint16_t iid, uint16_t rid, uint16_t riid,
+                      const tether_lwm2m_value *v, int commit)
+{
+    app_objects *o = user;
+    (void)riid;
+    if (iid == 0)
+        return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
+    if (rid == T_UNITS) {
+        if (v->bytes.len != 3 || memcmp(v->bytes.ptr, "Cel", 3) != 0)
+            return TETHER_CLIENT_REFUSE(TETHER_COAP_BAD_REQUEST);
+        return 0;
+    }
+    if (rid != T_VALUE)
+        return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
+    if (!(v->f >= RANGE_LOW && v->f <= RANGE_HIGH))
+        return TETHER_CLIENT_REFUSE(TETHER_COAP_BAD_REQUEST);
+    if (commit)
+        o->extra_value[iid - 1] = v->f;
+    return 0;
+}
+
+static int temp_create(void *user, uint16_t iid)
+{
+    app_objects *o = user;
+    if (iid == 0 || iid > APP_TEMP_EXTRA)
+        return TETHER_CLIENT_REFUSE(TETHER_COAP_BAD_REQUEST);
+    o->extra_used[iid - 1] = 1;
+    o->extra_value[iid - 1] = 0.0;
+    return 0;
+}
+
+/* /3303/0 is the sensor itself: it stays. */
+static int temp_remove(void *user, uint16_t iid)
+{
+    app_objects *o = user;
+    if (iid == 0)
+        return TETHER_CLIENT_REFUSE(TETHER_COAP_METHOD_NOT_ALLOWED);
+    o->extra_used[iid - 1] = 0;
+    return 0;
+}
+
 static const tether_client_object temp_obj = {
     .oid = 3303,
+    .multi_instance = 1,
     .nres = sizeof(temp_res) / sizeof(temp_res[0]),
     .res = temp_res,
-    .next_instance = single_instance,
+    .next_instance = temp_next_instance,
     .read = temp_read,
+    .write = temp_write,
     .execute = temp_execute,
+    .create = temp_create,
+    .remove = temp_remove,
 };
 
 /* --- the simulation ------------------------------------------------------------ */

@@ -24,6 +24,9 @@
 
 #include "tether/client.h"
 
+/* How many /3303 instances a server may create besides the sensor /3303/0. */
+#define APP_TEMP_EXTRA 8
+
 typedef struct app_objects {
     /* /4/0 */
     int64_t bearer;            /* 0: Network Bearer (21 = WLAN) */
@@ -38,6 +41,10 @@ typedef struct app_objects {
     uint32_t period_ms;        /* one step per period */
     tether_time next_step;
     uint8_t reset_pending;     /* 5605 executed: report the change after the request */
+    /* /3303/1 .. /3303/APP_TEMP_EXTRA: instances a server created (Create,
+     * Delete), each a fixed Sensor Value it gave (5700, default 0). */
+    uint8_t extra_used[APP_TEMP_EXTRA];
+    double extra_value[APP_TEMP_EXTRA];
 } app_objects;
 
 /* Initial values. now: the engine clock; wall_s: seconds since 1970 for

@@ -330,6 +330,13 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
     req.timeout_ms = tmo;
     req.accept = TETHER_SERVER_NO_FORMAT;
     if (strcmp(method, "GET") == 0 && *suffix == '\0') {
+        /* A GET with Accept: 40 is a Discover to the device (LwM2M 1.0
+         * 5.4.2): say so rather than answer CONTENT that cannot decode. */
+        if (ct == TETHER_FMT_LINK)
+            return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                    "a Read cannot ask for LINK (that is a Discover): use "
+                                    "GET /api/clients/%s%s/discover",
+                                    ep, path);
         req.op = TETHER_SERVER_OP_READ;
         req.accept = ct;
     } else if (strcmp(method, "GET") == 0 && strcmp(suffix, "discover") == 0) {
@@ -415,6 +422,17 @@ enum MHD_Result api_dm(tetherd_http *h, conn *cn, const char *method, const char
             uint8_t *payload = NULL;
             tether_lwm2m_path obj = tether_lwm2m_path_make(1, p.ids[0], 0, 0, 0);
             char opath[8];
+            if (!has_id && ct != TETHER_FMT_TLV) {
+                /* Only TLV can leave the id out: the other formats' records
+                 * name /o/i/r, so the device would read instance 0. */
+                free(recs);
+                cJSON_Delete(node);
+                op_free(op);
+                return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                        "create %s in format %u needs the new instance's "
+                                        "\"id\" (only TLV can leave it to the device)",
+                                        path, (unsigned)ct);
+            }
             err = encode_create(ct, &obj, has_id, recs, nrec, &payload, &req.len);
             if (err != 0) {
                 free(recs);

@@ -86,8 +86,8 @@ int api_parse_format(const char *s, uint32_t *ct)
     unsigned long v;
 
     *ct = TETHER_SERVER_NO_FORMAT;
-    if (s == NULL || *s == '\0')
-        return 0;
+    if (s == NULL)
+        return 0; /* absent; an empty value is as bad as an unknown name */
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
         if (strcasecmp(s, formats[i].name) == 0) {
             *ct = formats[i].ct;

@@ -106,6 +106,92 @@ const char *http_arg(struct MHD_Connection *c, const char *name)
     return v != NULL ? v : "";
 }
 
+/* --- percent-decoding ------------------------------------------------------------
+ * MHD's own unescaping is switched off (on_unescape): it would turn %2F
+ * into '/' before routing, so an endpoint name holding '/' could not be
+ * named. The URL is split first and each part decoded here; the query
+ * arguments are decoded in place once per request (decode_args). */
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decode n bytes of s into out (room for n + 1; out may be s), as MHD
+ * does: %XY becomes the byte, a '%' not followed by two hex digits stays.
+ * Returns the decoded length; *nul is set when a byte decoded to NUL. */
+static size_t pct_decode(const char *s, size_t n, char *out, int *nul)
+{
+    size_t o = 0;
+
+    *nul = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
+            out[o] = (char)(hi * 16 + lo);
+            *nul |= out[o] == '\0';
+            o++;
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* A copy of the whole of s, decoded; NULL when out of memory or when it
+ * holds a NUL once decoded (*nul then set). Owned by the caller. */
+static char *pct_dup(const char *s, int *nul)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 1);
+
+    if (out == NULL)
+        return NULL;
+    pct_decode(s, n, out, nul);
+    if (*nul) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK: leave the URL and the arguments as they
+ * came; MHD calls this for both. */
+static size_t on_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* The argument values decoded in place (they live in MHD's connection
+ * pool and only shrink). Keys stay as sent: the API's are plain words. */
+static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    int nul;
+    (void)cls;
+    (void)kind;
+    (void)key;
+    if (value != NULL)
+        pct_decode(value, strlen(value), (char *)(uintptr_t)value, &nul);
+    return MHD_YES;
+}
+
+static void decode_args(struct MHD_Connection *c)
+{
+    (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, decode_arg, NULL);
+}
+
 void http_resume(tetherd_http *h, struct MHD_Connection *c)
 {
     MHD_resume_connection(c);
@@ -234,20 +320,38 @@ static enum MHD_Result route_api(tetherd_http *h, conn *cn, const char *method, 
         return api_clients_list(h, c);
     }
     if (strncmp(url, "/api/clients/", 13) == 0) {
-        const char *ep = url + 13, *slash;
-        char name[TETHER_SERVER_EP_MAX + 1];
-        size_t len = strlen(ep), off;
+        /* url is still escaped here: the endpoint is the raw segment up to
+         * the next '/', decoded on its own, so %2F stays in the name. */
+        const char *ep = url + 13, *slash = strchr(ep, '/');
+        char raw[3 * TETHER_SERVER_EP_MAX + 1], name[3 * TETHER_SERVER_EP_MAX + 1];
+        size_t n = slash != NULL ? (size_t)(slash - ep) : strlen(ep);
+        enum MHD_Result ok;
+        char *dm_path;
+        int nul = 0;
 
-        if (api_parse_client_ep(ep, len, name, &off) != 0)
-            return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no client with that endpoint name");
-        slash = off < len ? ep + off : NULL;
+        if (n < sizeof(raw)) {
+            memcpy(raw, ep, n);
+            raw[n] = '\0';
+            n = pct_decode(raw, n, name, &nul);
+        }
+        if (n == 0 || n > TETHER_SERVER_EP_MAX || nul)
+            return http_reply_error(c, MHD_HTTP_NOT_FOUND,
+                                    "no client with that endpoint name (an empty name, one "
+                                    "longer than %u bytes or one holding %%00 cannot be)",
+                                    (unsigned)TETHER_SERVER_EP_MAX);
         if (slash == NULL || slash[1] == '\0') {
             if (!get)
                 return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: only GET",
                                         method, url);
             return api_client_get(h, c, name);
         }
-        return api_dm(h, cn, method, name, slash);
+        dm_path = pct_dup(slash, &nul);
+        if (dm_path == NULL)
+            return nul ? http_reply_error(c, MHD_HTTP_BAD_REQUEST, "%%00 in the path")
+                       : http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        ok = api_dm(h, cn, method, name, dm_path);
+        free(dm_path);
+        return ok;
     }
     if (strcmp(url, "/api/objectspecs") == 0 || strncmp(url, "/api/objectspecs/", 17) == 0) {
         if (!get)
@@ -265,6 +369,9 @@ static enum MHD_Result route_api(tetherd_http *h, conn *cn, const char *method, 
     return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such API path: %s", url);
 }
 
+static enum MHD_Result route_decoded(tetherd_http *h, conn *cn, const char *method,
+                                     const char *url);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -281,6 +388,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cn->h = h;
         cn->c = c;
         *con_cls = cn;
+        decode_args(c);
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
             cn->too_large = 1;
@@ -319,6 +427,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (cn->too_large)
         return http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                 "the request body is larger than %u bytes", HTTP_BODY_MAX);
+    if (strncmp(url, "/api/clients/", 13) == 0) /* the endpoint: decoded by route_api */
+        return route_api(h, cn, method, url);
+    {
+        int nul = 0;
+        char *path = pct_dup(url, &nul);
+        enum MHD_Result ok;
+        if (path == NULL)
+            return nul ? http_reply_error(c, MHD_HTTP_BAD_REQUEST, "%%00 in the path")
+                       : http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        ok = route_decoded(h, cn, method, path);
+        free(path);
+        return ok;
+    }
+}
+
+/* The rest of on_request(): url decoded. */
+static enum MHD_Result route_decoded(tetherd_http *h, conn *cn, const char *method,
+                                     const char *url)
+{
+    struct MHD_Connection *c = cn->c;
+
     if (strcmp(url, "/metrics") == 0) {
         if (strcmp(method, "GET") != 0)
             return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s /metrics: only GET",
@@ -504,7 +633,9 @@ int tetherd_http_start(tetherd_http **out, const char *addr, const char *token, 
                             on_mhd_log, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_LIMIT, 1024u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+                            MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, h, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (h->d == NULL) {
         fprintf(stderr, "tetherd: --http %s: cannot listen there (address in use, or not "

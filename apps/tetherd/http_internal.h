@@ -39,6 +39,11 @@ extern const size_t tetherd_n_assets;
 #define HTTP_SSE_KEEPALIVE_MS 15000
 /* Idle HTTP connections are closed after this many seconds. */
 #define HTTP_CONN_TIMEOUT_S 30
+/* Each connection's libmicrohttpd memory pool: the request line, the
+ * headers and one entry per query argument (MHD's default, 32 KiB, ran
+ * out at about 600 arguments and the client got no answer at all). Pages
+ * are only touched as a request uses them. */
+#define HTTP_CONN_MEMORY (256u * 1024u)
 /* A device-management request's timeout when ?timeout= is absent, s. */
 #define HTTP_DM_TIMEOUT_S 30
 /* How much longer than ?timeout= the HTTP caller waits for a request that
