@@ -64,6 +64,7 @@ void tether_client_config_default(tether_client_config *cfg)
 #endif
     cfg->retry_initial_s = 60;
     cfg->retry_max_s = 3600;
+    cfg->lwm2m_version = TETHER_LWM2M_V1_0;
     cfg->notify_con_interval_s = 86400; /* RFC 7641 §4.5: "at least every 24 hours" */
     tether_coap_config_default(&cfg->coap);
     /* A client has one Register/Update/De-register in flight per server,
@@ -150,6 +151,9 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
         return TETHER_ERR_INVAL; /* queue mode compiled out */
 #endif
     if (cfg->retry_initial_s == 0 || cfg->retry_max_s < cfg->retry_initial_s)
+        return TETHER_ERR_INVAL;
+    if (cfg->lwm2m_version != 0 && cfg->lwm2m_version != TETHER_LWM2M_V1_0 &&
+        cfg->lwm2m_version != TETHER_LWM2M_V1_1)
         return TETHER_ERR_INVAL;
     *coap = cfg->coap;
     coap->rand = cfg->rand;
@@ -249,6 +253,7 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
 #if CLIENT_JSON
     c->advertise_json = cfg->advertise_json != 0;
 #endif
+    c->v11 = cfg->lwm2m_version == TETHER_LWM2M_V1_1;
     c->awake_ms = cfg->queue_awake_ms != 0 ? cfg->queue_awake_ms : c->max_transmit_wait_ms;
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++)
         c->servers[i].deadline = TETHER_TIME_NEVER;

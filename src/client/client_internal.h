@@ -235,6 +235,7 @@ struct tether_client {
     uint32_t retry_initial_s, retry_max_s;
     uint64_t con_interval_ms;  /* notify_con_interval_s */
     uint64_t awake_ms;         /* queue mode awake window */
+    uint8_t v11;               /* registers as LwM2M 1.1 (register.c) */
     uint8_t con_on_change;
     uint8_t started;
     uint8_t stopping;
