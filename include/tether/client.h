@@ -315,7 +315,8 @@ typedef struct tether_client_config {
                                  1.0 has no way to name the 1.1 formats: 0 */
     uint8_t lwm2m_version;    /* tether_lwm2m_version the client registers with:
                                  TETHER_LWM2M_V1_0 (0 means the same) or TETHER_LWM2M_V1_1;
-                                 anything else is refused (TETHER_ERR_INVAL). 1.1 changes
+                                 anything else is refused (TETHER_ERR_INVAL), and so is
+                                 1.1 with TETHER_CLIENT_NO_QUEUE_MODE. 1.1 changes
                                  only the Register/Update query: see "LwM2M 1.1" above.
                                  TETHER_LWM2M_V1_0 */
     tether_coap_config coap;  /* the exchange layer; rand and log below are copied into it */

@@ -152,9 +152,14 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
 #endif
     if (cfg->retry_initial_s == 0 || cfg->retry_max_s < cfg->retry_initial_s)
         return TETHER_ERR_INVAL;
+#ifdef TETHER_CLIENT_NO_QUEUE_MODE
+    if (cfg->lwm2m_version != 0 && cfg->lwm2m_version != TETHER_LWM2M_V1_0)
+        return TETHER_ERR_INVAL; /* 1.1 comes with queue mode (client_internal.h) */
+#else
     if (cfg->lwm2m_version != 0 && cfg->lwm2m_version != TETHER_LWM2M_V1_0 &&
         cfg->lwm2m_version != TETHER_LWM2M_V1_1)
         return TETHER_ERR_INVAL;
+#endif
     *coap = cfg->coap;
     coap->rand = cfg->rand;
     coap->rand_user = cfg->rand_user;
@@ -253,7 +258,9 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
 #if CLIENT_JSON
     c->advertise_json = cfg->advertise_json != 0;
 #endif
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
     c->v11 = cfg->lwm2m_version == TETHER_LWM2M_V1_1;
+#endif
     c->awake_ms = cfg->queue_awake_ms != 0 ? cfg->queue_awake_ms : c->max_transmit_wait_ms;
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++)
         c->servers[i].deadline = TETHER_TIME_NEVER;

@@ -214,8 +214,6 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
 {
     tether_coap_builder b;
     tether_lwm2m_reg_query q;
-    /* R17: the version we speak, "1.0" or "1.1" (config lwm2m_version). */
-    const uint8_t ver[3] = {'1', '.', c->v11 ? '1' : '0'};
 #ifndef TETHER_CLIENT_NO_QUEUE_MODE
     uint8_t b11[TETHER_CLIENT_MAX_BINDING];
 #endif
@@ -248,8 +246,8 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
         (void)tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, "rd");
         q.present = TETHER_LWM2M_Q_EP | TETHER_LWM2M_Q_LWM2M;
         q.ep = view_of(c->endpoint);
-        q.lwm2m.ptr = ver;
-        q.lwm2m.len = sizeof(ver);
+        /* R17: the version we speak (config lwm2m_version). */
+        q.lwm2m = view_of(CLIENT_V11(c) ? "1.1" : "1.0");
         if (CLIENT_HAS_SMS(c)) {
             q.present |= TETHER_LWM2M_Q_SMS;
             q.sms = view_of(c->sms);
@@ -267,7 +265,7 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
         q.present |= TETHER_LWM2M_Q_B; /* R3: Binding from /1/x/7; R22 */
         q.b = view_of(s->sent_b);
 #ifndef TETHER_CLIENT_NO_QUEUE_MODE
-        if (c->v11 && memchr(s->sent_b, 'Q', q.b.len) != NULL) {
+        if (CLIENT_V11(c) && memchr(s->sent_b, 'Q', q.b.len) != NULL) {
             /* 1.1 §6.2.1.1: b has no Q; queue mode is the bare Q parameter.
              * /1/x/7 keeps the 1.0 form (tether/client.h, "LwM2M 1.1"). */
             size_t n = 0;
