@@ -52,6 +52,9 @@ static const char usage[] =
     "  --binding B       binding mode, /1/x/7: U or UQ (default U). In queue mode\n"
     "                    (UQ) the client stops listening an awake window after\n"
     "                    its last exchange, until it next sends something.\n"
+    "  --lwm2m V         LwM2M version to register with: 1.0 or 1.1 (default 1.0).\n"
+    "                    With 1.1, queue mode (UQ) goes as the Q parameter and\n"
+    "                    b=U, as LwM2M 1.1 has it.\n"
     "  --awake-window S  queue mode awake window in seconds (default: CoAP's\n"
     "                    MAX_TRANSMIT_WAIT, 93).\n"
     "  --sensor-period MS  how often the temperature may move (default 5000).\n"
@@ -260,11 +263,13 @@ int main(int argc, char **argv)
         {"awake-window", required_argument, NULL, 'w'},
         {"sensor-period", required_argument, NULL, 'p'},
         {"location", required_argument, NULL, 'L'},
+        {"lwm2m", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *servers[TETHER_CLIENT_MAX_SERVERS];
     int nservers = 0;
     const char *endpoint = NULL, *binding = "U";
+    uint8_t version = TETHER_LWM2M_V1_0;
     long long lifetime = 300, ssid = 1, awake_s = 0, sensor_ms = 5000;
     double latitude = 52.52, longitude = 13.405;
     char ip[48] = "0.0.0.0";
@@ -295,6 +300,15 @@ int main(int argc, char **argv)
                 usage_error("--binding: '%s' is not a binding this client supports (U or UQ)",
                             optarg);
             binding = optarg;
+            break;
+        case 'V':
+            if (strcmp(optarg, "1.0") == 0)
+                version = TETHER_LWM2M_V1_0;
+            else if (strcmp(optarg, "1.1") == 0)
+                version = TETHER_LWM2M_V1_1;
+            else
+                usage_error("--lwm2m: '%s' is not a version this client speaks (1.0 or 1.1)",
+                            optarg);
             break;
         case 'i':
             ssid = parse_num("--ssid", optarg, 1, 65535);
@@ -366,6 +380,7 @@ int main(int argc, char **argv)
     cfg.rand = tether_os_random;
     cfg.log = on_log;
     cfg.queue_awake_ms = (uint32_t)(awake_s * 1000);
+    cfg.lwm2m_version = version;
     memsz = tether_client_mem_size(&cfg);
     mem = memsz > 0 ? aligned_alloc(_Alignof(max_align_t),
                                     (memsz + _Alignof(max_align_t) - 1) /

@@ -135,6 +135,20 @@
  * down (or stop reading the socket) while it is 0 and must bring it up
  * before sending, which it does anyway when tether_client_send() yields a
  * datagram; the engine's deadline still wakes it for Updates and pmax.
+ *
+ * LwM2M 1.1 (config lwm2m_version = TETHER_LWM2M_V1_1). Register says
+ * lwm2m=1.1 and b= the binding letters without Q; queue mode is the bare
+ * parameter Q instead (1.1 §6.2.1.1: "Queue Mode" is its own Register
+ * parameter and the 1.0 "UQ"/"SQ" bindings are gone). An Update whose b
+ * is due (the binding changed) carries b and Q by the same rule. The
+ * Server object's Binding /1/x/7 keeps its 1.0 values: a server writing
+ * "UQ" still means UDP + queue mode, which is how Wakaama tracks it too
+ * ("Queue mode is still tracked internally as part of the binding mode,
+ * but is sent separately by LWM2M 1.1 clients", eclipse/wakaama#418), so
+ * the queue-mode behaviour above is the same in both versions. Limit: 1.1
+ * has no way to say "queue mode off" in an Update (a 1.1 server keeps
+ * queue mode when b comes without Q), so a change from UQ to U reaches a
+ * 1.1 server only at the next Register.
  */
 #ifndef TETHER_CLIENT_H
 #define TETHER_CLIENT_H
@@ -299,6 +313,12 @@ typedef struct tether_client_config {
                                  its objects (LwM2M 1.0 §5.3.1); only where this build
                                  both decodes and encodes LwM2M JSON, ignored otherwise.
                                  1.0 has no way to name the 1.1 formats: 0 */
+    uint8_t lwm2m_version;    /* tether_lwm2m_version the client registers with:
+                                 TETHER_LWM2M_V1_0 (0 means the same) or TETHER_LWM2M_V1_1;
+                                 anything else is refused (TETHER_ERR_INVAL), and so is
+                                 1.1 with TETHER_CLIENT_NO_QUEUE_MODE. 1.1 changes
+                                 only the Register/Update query: see "LwM2M 1.1" above.
+                                 TETHER_LWM2M_V1_0 */
     tether_coap_config coap;  /* the exchange layer; rand and log below are copied into it */
     tether_rand_fn rand;      /* required: jitter, tokens, message ids */
     void *rand_user;

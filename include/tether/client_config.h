@@ -182,6 +182,7 @@
  * may not contain Q (tether_client_init() refuses them, TETHER_ERR_INVAL),
  * so /1/x/7 refuses UQ, SQ and UQS with 4.00 (R22) and no server is ever
  * asleep: tether_client_listening() is 1 while any server is reachable.
+ * Registering as LwM2M 1.1 (config lwm2m_version) goes too: 1.0 only.
  * Loses: sleeping between exchanges -- the device must stay reachable, as
  * a mains-powered or always-listening one does. Saves about 430 B of
  * Cortex-M4 code. */

@@ -64,6 +64,7 @@ void tether_client_config_default(tether_client_config *cfg)
 #endif
     cfg->retry_initial_s = 60;
     cfg->retry_max_s = 3600;
+    cfg->lwm2m_version = TETHER_LWM2M_V1_0;
     cfg->notify_con_interval_s = 86400; /* RFC 7641 §4.5: "at least every 24 hours" */
     tether_coap_config_default(&cfg->coap);
     /* A client has one Register/Update/De-register in flight per server,
@@ -151,6 +152,14 @@ static int config_check(const tether_client_config *cfg, tether_coap_config *coa
 #endif
     if (cfg->retry_initial_s == 0 || cfg->retry_max_s < cfg->retry_initial_s)
         return TETHER_ERR_INVAL;
+#ifdef TETHER_CLIENT_NO_QUEUE_MODE
+    if (cfg->lwm2m_version != 0 && cfg->lwm2m_version != TETHER_LWM2M_V1_0)
+        return TETHER_ERR_INVAL; /* 1.1 comes with queue mode (client_internal.h) */
+#else
+    if (cfg->lwm2m_version != 0 && cfg->lwm2m_version != TETHER_LWM2M_V1_0 &&
+        cfg->lwm2m_version != TETHER_LWM2M_V1_1)
+        return TETHER_ERR_INVAL;
+#endif
     *coap = cfg->coap;
     coap->rand = cfg->rand;
     coap->rand_user = cfg->rand_user;
@@ -248,6 +257,9 @@ int tether_client_init(tether_client **out, void *mem, size_t memsz,
     c->con_on_change = cfg->notify_con_on_change ? 1 : 0;
 #if CLIENT_JSON
     c->advertise_json = cfg->advertise_json != 0;
+#endif
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
+    c->v11 = cfg->lwm2m_version == TETHER_LWM2M_V1_1;
 #endif
     c->awake_ms = cfg->queue_awake_ms != 0 ? cfg->queue_awake_ms : c->max_transmit_wait_ms;
     for (size_t i = 0; i < TETHER_CLIENT_MAX_SERVERS; i++)

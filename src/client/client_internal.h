@@ -235,6 +235,9 @@ struct tether_client {
     uint32_t retry_initial_s, retry_max_s;
     uint64_t con_interval_ms;  /* notify_con_interval_s */
     uint64_t awake_ms;         /* queue mode awake window */
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
+    uint8_t v11;               /* registers as LwM2M 1.1 (register.c) */
+#endif
     uint8_t con_on_change;
     uint8_t started;
     uint8_t stopping;
@@ -395,6 +398,9 @@ void client_store_clear(client_server *s);
 
 /* --- queue_mode.c --- */
 #ifdef TETHER_CLIENT_NO_QUEUE_MODE
+/* Registering as 1.1 came with queue mode (issue 5) and goes with it, so
+ * that the footprint profile pays nothing for it: 1.0 only. */
+#define CLIENT_V11(c) ((void)(c), 0)
 /* Queue mode compiled out (tether/client_config.h): no binding has Q, so
  * no server is ever in queue mode and every hook is nothing. */
 #define client_queue_mode(s) ((void)(s), 0)
@@ -404,6 +410,7 @@ void client_store_clear(client_server *s);
 #define client_queue_run(c, now) ((void)0)
 #define client_queue_deadline(c) TETHER_TIME_NEVER
 #else
+#define CLIENT_V11(c) ((c)->v11) /* registers as LwM2M 1.1 */
 /* Nonzero when s is in queue mode now (its binding has Q). */
 int client_queue_mode(const client_server *s);
 /* The client sends a datagram to s / heard from s: the window restarts. */

@@ -27,7 +27,6 @@ enum reg_action {
     ACT_NEXT_BLOCK, /* the Register/Update in flight goes on with its next block */
 };
 
-static const char lwm2m_version[] = "1.0"; /* R17: the version we speak */
 
 /* --- schedule ------------------------------------------------------------------- */
 
@@ -215,6 +214,9 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
 {
     tether_coap_builder b;
     tether_lwm2m_reg_query q;
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
+    uint8_t b11[TETHER_CLIENT_MAX_BINDING];
+#endif
     int rc;
 
     if (first) {
@@ -244,7 +246,8 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
         (void)tether_coap_build_path(&b, TETHER_COAP_OPT_URI_PATH, "rd");
         q.present = TETHER_LWM2M_Q_EP | TETHER_LWM2M_Q_LWM2M;
         q.ep = view_of(c->endpoint);
-        q.lwm2m = view_of(lwm2m_version);
+        /* R17: the version we speak (config lwm2m_version). */
+        q.lwm2m = view_of(CLIENT_V11(c) ? "1.1" : "1.0");
         if (CLIENT_HAS_SMS(c)) {
             q.present |= TETHER_LWM2M_Q_SMS;
             q.sms = view_of(c->sms);
@@ -261,6 +264,19 @@ static int send_reg_message(tether_client *c, client_server *s, tether_time now,
     if (s->sent_flags & MSG_B) {
         q.present |= TETHER_LWM2M_Q_B; /* R3: Binding from /1/x/7; R22 */
         q.b = view_of(s->sent_b);
+#ifndef TETHER_CLIENT_NO_QUEUE_MODE
+        if (CLIENT_V11(c) && memchr(s->sent_b, 'Q', q.b.len) != NULL) {
+            /* 1.1 §6.2.1.1: b has no Q; queue mode is the bare Q parameter.
+             * /1/x/7 keeps the 1.0 form (tether/client.h, "LwM2M 1.1"). */
+            size_t n = 0;
+            for (size_t i = 0; i < q.b.len; i++)
+                if (s->sent_b[i] != 'Q')
+                    b11[n++] = (uint8_t)s->sent_b[i];
+            q.b.ptr = b11;
+            q.b.len = n;
+            q.present |= TETHER_LWM2M_Q_QUEUE;
+        }
+#endif
     }
     rc = tether_lwm2m_reg_query_build(&b, &q);
     if (rc == 0 && (s->sent_flags & MSG_LIST))
