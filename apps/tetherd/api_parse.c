@@ -55,18 +55,56 @@ int api_parse_dm_target(const char *rest, size_t len, api_dm_target *t)
     return 0;
 }
 
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+size_t api_pct_decode(const char *s, size_t n, char *out, int *nul)
+{
+    size_t o = 0;
+
+    *nul = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
+            out[o] = (char)(hi * 16 + lo);
+            *nul |= out[o] == '\0';
+            o++;
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 int api_parse_client_ep(const char *url, size_t len, char name[TETHER_SERVER_EP_MAX + 1],
                         size_t *rest_off)
 {
+    /* The raw segment up to the next '/', decoded on its own, so that %2F
+     * stays in the name; an escaped name is at most three bytes a byte. */
     const char *slash = len > 0 ? memchr(url, '/', len) : NULL;
     size_t n = slash != NULL ? (size_t)(slash - url) : len;
+    char buf[3 * TETHER_SERVER_EP_MAX + 1];
+    int nul = 0;
 
     name[0] = '\0';
     *rest_off = n;
-    if (n == 0 || n > TETHER_SERVER_EP_MAX)
+    if (n == 0 || n >= sizeof(buf))
         return -1;
-    memcpy(name, url, n);
-    name[n] = '\0';
+    n = api_pct_decode(url, n, buf, &nul);
+    if (n == 0 || n > TETHER_SERVER_EP_MAX || nul)
+        return -1;
+    memcpy(name, buf, n + 1);
     return 0;
 }
 

@@ -33,10 +33,16 @@ typedef struct api_dm_target {
  * API_PARSE_BAD_PATH. */
 int api_parse_dm_target(const char *rest, size_t len, api_dm_target *t);
 
-/* Split url (len bytes) after "/api/clients/": the endpoint name into name
- * (NUL-terminated, at most TETHER_SERVER_EP_MAX bytes) and *rest_off, the
- * offset of the '/' that follows it, or len when none. Returns 0, or -1
- * when the name is empty or too long. */
+/* Decode n bytes of s (%XY escapes) into out (room for n + 1; out may be
+ * s), as libmicrohttpd does: a '%' not followed by two hex digits stays.
+ * Returns the decoded length; *nul is set when a byte decoded to NUL. */
+size_t api_pct_decode(const char *s, size_t n, char *out, int *nul);
+
+/* Split url (len bytes, still escaped) after "/api/clients/": the endpoint
+ * name, its raw segment decoded, into name (NUL-terminated, at most
+ * TETHER_SERVER_EP_MAX bytes) and *rest_off, the offset of the '/' that
+ * follows the raw segment, or len when none. Returns 0, or -1 when the
+ * name is empty, too long or holds a NUL once decoded. */
 int api_parse_client_ep(const char *url, size_t len, char name[TETHER_SERVER_EP_MAX + 1],
                         size_t *rest_off);
 

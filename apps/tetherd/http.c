@@ -112,41 +112,6 @@ const char *http_arg(struct MHD_Connection *c, const char *name)
  * named. The URL is split first and each part decoded here; the query
  * arguments are decoded in place once per request (decode_args). */
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Decode n bytes of s into out (room for n + 1; out may be s), as MHD
- * does: %XY becomes the byte, a '%' not followed by two hex digits stays.
- * Returns the decoded length; *nul is set when a byte decoded to NUL. */
-static size_t pct_decode(const char *s, size_t n, char *out, int *nul)
-{
-    size_t o = 0;
-
-    *nul = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
-            out[o] = (char)(hi * 16 + lo);
-            *nul |= out[o] == '\0';
-            o++;
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* A copy of the whole of s, decoded; NULL when out of memory or when it
  * holds a NUL once decoded (*nul then set). Owned by the caller. */
 static char *pct_dup(const char *s, int *nul)
@@ -156,7 +121,7 @@ static char *pct_dup(const char *s, int *nul)
 
     if (out == NULL)
         return NULL;
-    pct_decode(s, n, out, nul);
+    api_pct_decode(s, n, out, nul);
     if (*nul) {
         free(out);
         return NULL;
@@ -183,7 +148,7 @@ static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char
     (void)kind;
     (void)key;
     if (value != NULL)
-        pct_decode(value, strlen(value), (char *)(uintptr_t)value, &nul);
+        api_pct_decode(value, strlen(value), (char *)(uintptr_t)value, &nul);
     return MHD_YES;
 }
 
@@ -322,23 +287,19 @@ static enum MHD_Result route_api(tetherd_http *h, conn *cn, const char *method, 
     if (strncmp(url, "/api/clients/", 13) == 0) {
         /* url is still escaped here: the endpoint is the raw segment up to
          * the next '/', decoded on its own, so %2F stays in the name. */
-        const char *ep = url + 13, *slash = strchr(ep, '/');
-        char raw[3 * TETHER_SERVER_EP_MAX + 1], name[3 * TETHER_SERVER_EP_MAX + 1];
-        size_t n = slash != NULL ? (size_t)(slash - ep) : strlen(ep);
+        const char *ep = url + 13, *slash;
+        char name[TETHER_SERVER_EP_MAX + 1];
+        size_t off;
         enum MHD_Result ok;
         char *dm_path;
         int nul = 0;
 
-        if (n < sizeof(raw)) {
-            memcpy(raw, ep, n);
-            raw[n] = '\0';
-            n = pct_decode(raw, n, name, &nul);
-        }
-        if (n == 0 || n > TETHER_SERVER_EP_MAX || nul)
+        if (api_parse_client_ep(ep, strlen(ep), name, &off) != 0)
             return http_reply_error(c, MHD_HTTP_NOT_FOUND,
                                     "no client with that endpoint name (an empty name, one "
                                     "longer than %u bytes or one holding %%00 cannot be)",
                                     (unsigned)TETHER_SERVER_EP_MAX);
+        slash = ep[off] == '/' ? ep + off : NULL;
         if (slash == NULL || slash[1] == '\0') {
             if (!get)
                 return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: only GET",
