@@ -76,12 +76,11 @@ size_t api_pct_decode(const char *s, size_t n, char *out, int *nul)
         if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
             (lo = hexval(s[i + 2])) >= 0) {
             out[o] = (char)(hi * 16 + lo);
-            *nul |= out[o] == '\0';
-            o++;
             i += 2;
         } else {
-            out[o++] = s[i];
+            out[o] = s[i];
         }
+        *nul |= out[o++] == '\0'; /* %00, or a NUL in s itself */
     }
     out[o] = '\0';
     return o;

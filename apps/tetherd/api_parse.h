@@ -35,7 +35,8 @@ int api_parse_dm_target(const char *rest, size_t len, api_dm_target *t);
 
 /* Decode n bytes of s (%XY escapes) into out (room for n + 1; out may be
  * s), as libmicrohttpd does: a '%' not followed by two hex digits stays.
- * Returns the decoded length; *nul is set when a byte decoded to NUL. */
+ * Returns the decoded length; *nul is set when out holds a NUL before its
+ * end (%00, or a NUL byte in s). */
 size_t api_pct_decode(const char *s, size_t n, char *out, int *nul);
 
 /* Split url (len bytes, still escaped) after "/api/clients/": the endpoint
